@@ -1,0 +1,91 @@
+// mamori's configuration: plain structs with their defaults, and the YAML loader that fills and
+// validates them. The embedded default (DefaultConfig) is what `mamori serve` runs with when no
+// file is given: loopback listeners on unprivileged ports and a store in ./mamori-data.
+//
+// Every key is documented in docs/configuration.md. Loading rejects unknown keys and bad values
+// with a message that names the key ("listeners[1].address: expected HOST:PORT, got 'x'").
+// Thread-safety: plain values; load once at startup, then share read-only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mamori/core/status.h"
+
+namespace mamori {
+
+struct HostPort {
+  std::string host;        // literal address or name; IPv6 without brackets
+  std::uint16_t port = 0;  // 0 = let the kernel choose (the bound port is logged)
+  std::string ToString() const;  // "127.0.0.1:5514", "[::1]:5514"
+};
+// Parses "HOST:PORT", "[V6]:PORT". The port must be 0..65535.
+Result<HostPort> ParseHostPort(std::string_view s);
+// "250ms", "30s", "5m", "2h", "7d", or a bare number of seconds. Returns milliseconds.
+Result<std::int64_t> ParseDurationMs(std::string_view s);
+// "65536", "64KiB", "8MiB", "1GiB" (also KB/MB/GB as powers of 1000). Returns bytes.
+Result<std::uint64_t> ParseBytes(std::string_view s);
+// "Z", "UTC", "+09:00", "-0530". Returns minutes east of UTC.
+Result<int> ParseUtcOffset(std::string_view s);
+
+struct ListenerConfig {
+  enum class Kind { kSyslogUdp, kSyslogTcp };
+  std::string name;  // unique; the `listener` label of metrics. Default: "syslog-udp"/"syslog-tcp"
+  Kind kind = Kind::kSyslogUdp;
+  HostPort address{"127.0.0.1", 5514};
+  // Longer messages are truncated to this size, flagged and counted. Default: 64 KiB.
+  std::size_t max_message_bytes = 64 * 1024;
+  // Zone applied to timestamps that carry no UTC offset (RFC 3164). Default: UTC (0).
+  int utc_offset_minutes = 0;
+  // "auto" detects the format per message; a parser name pins it. Default: "auto".
+  std::string format = "auto";
+  // TCP: connections beyond this are accepted and closed at once, and counted. Default: 1024.
+  std::size_t max_connections = 1024;
+  // TCP: a connection silent this long is closed. 0 = never. Default: 10 minutes.
+  std::int64_t idle_timeout_ms = 10 * 60 * 1000;
+  // UDP: SO_RCVBUF requested from the kernel. Default: 8 MiB.
+  std::size_t receive_buffer_bytes = 8 * 1024 * 1024;
+};
+
+struct HttpConfig {
+  bool enabled = true;                      // Default: true
+  HostPort address{"127.0.0.1", 8514};      // Default: 127.0.0.1:8514
+  std::size_t max_body_bytes = 16 * 1024 * 1024;  // request bodies above this get 413
+};
+
+struct StorageConfig {
+  // fsync the WAL on every write batch. Off: a batch survives a process crash (kill -9) but
+  // not a power loss. Default: false.
+  bool sync = false;
+  std::size_t write_batch_max_records = 8192;  // records per RocksDB write batch. Default: 8192
+  std::size_t block_cache_bytes = 64 * 1024 * 1024;  // Default: 64 MiB
+};
+
+struct PipelineConfig {
+  // Records queued between the network and the storage writer. Default: 262144.
+  std::size_t queue_capacity = 262144;
+};
+
+struct Config {
+  std::string data_dir = "mamori-data";  // relative paths are relative to the working directory
+  std::vector<ListenerConfig> listeners;  // DefaultConfig(): UDP and TCP on 127.0.0.1:5514
+  HttpConfig http;
+  StorageConfig storage;
+  PipelineConfig pipeline;
+  std::string log_level = "info";  // "debug", "info", "warn", "error"
+};
+
+// The embedded default.
+Config DefaultConfig();
+// Parses YAML text. Keys that are absent keep their default; `listeners`, when present, replaces
+// the default list. Unknown keys and bad values are errors that name the key.
+Result<Config> LoadConfigString(std::string_view yaml);
+Result<Config> LoadConfigFile(const std::string& path);
+// Cross-field checks (unique listener names, non-zero sizes...). LoadConfig* call it; call it
+// again after applying command-line overrides.
+Status ValidateConfig(const Config& config);
+
+}  // namespace mamori

@@ -1,0 +1,342 @@
+#include "mamori/core/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace mamori {
+namespace {
+
+bool ParseUint(std::string_view s, std::uint64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Walks a YAML mapping, rejecting keys it was not told about.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {}
+
+  Status Check(const std::set<std::string>& allowed) const {
+    if (!node_.IsMap()) return Status::InvalidArgument(Where() + "expected a mapping");
+    for (const auto& kv : node_) {
+      std::string key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        return Status::InvalidArgument(Key(key) + ": unknown key");
+      }
+    }
+    return Status::Ok();
+  }
+  std::string Key(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
+  std::string Where() const { return path_.empty() ? "config: " : path_ + ": "; }
+  YAML::Node Get(const std::string& k) const { return node_[k]; }
+
+  // Reads a scalar as a string; absent or null leaves *out alone.
+  Status Str(const std::string& k, std::string* out) const {
+    YAML::Node n = node_[k];
+    if (!n || n.IsNull()) return Status::Ok();
+    if (!n.IsScalar()) return Status::InvalidArgument(Key(k) + ": expected a scalar");
+    *out = n.Scalar();
+    return Status::Ok();
+  }
+  Status Bool(const std::string& k, bool* out) const {
+    std::string s;
+    bool present = node_[k] && !node_[k].IsNull();
+    if (Status st = Str(k, &s); !st.ok() || !present) return st;
+    if (s == "true" || s == "yes" || s == "on") *out = true;
+    else if (s == "false" || s == "no" || s == "off") *out = false;
+    else return Status::InvalidArgument(Key(k) + ": expected true or false, got " + Quote(s));
+    return Status::Ok();
+  }
+  template <typename N>
+  Status Uint(const std::string& k, N* out, std::uint64_t min = 0,
+              std::uint64_t max = UINT32_MAX) const {
+    std::string s;
+    bool present = node_[k] && !node_[k].IsNull();
+    if (Status st = Str(k, &s); !st.ok() || !present) return st;
+    std::uint64_t v;
+    if (!ParseUint(s, &v) || v < min || v > max) {
+      return Status::InvalidArgument(Key(k) + ": expected an integer in [" + std::to_string(min) +
+                                     ", " + std::to_string(max) + "], got " + Quote(s));
+    }
+    *out = static_cast<N>(v);
+    return Status::Ok();
+  }
+  Status Bytes(const std::string& k, std::size_t* out, std::uint64_t min) const {
+    std::string s;
+    bool present = node_[k] && !node_[k].IsNull();
+    if (Status st = Str(k, &s); !st.ok() || !present) return st;
+    auto r = ParseBytes(s);
+    if (!r.ok()) return Status::InvalidArgument(Key(k) + ": " + r.status().message());
+    if (*r < min) {
+      return Status::InvalidArgument(Key(k) + ": must be at least " + std::to_string(min));
+    }
+    *out = static_cast<std::size_t>(*r);
+    return Status::Ok();
+  }
+  Status DurationMs(const std::string& k, std::int64_t* out) const {
+    std::string s;
+    bool present = node_[k] && !node_[k].IsNull();
+    if (Status st = Str(k, &s); !st.ok() || !present) return st;
+    auto r = ParseDurationMs(s);
+    if (!r.ok()) return Status::InvalidArgument(Key(k) + ": " + r.status().message());
+    *out = *r;
+    return Status::Ok();
+  }
+  Status Address(const std::string& k, HostPort* out) const {
+    std::string s;
+    bool present = node_[k] && !node_[k].IsNull();
+    if (Status st = Str(k, &s); !st.ok() || !present) return st;
+    auto r = ParseHostPort(s);
+    if (!r.ok()) return Status::InvalidArgument(Key(k) + ": " + r.status().message());
+    *out = *r;
+    return Status::Ok();
+  }
+
+ private:
+  const YAML::Node& node_;
+  std::string path_;
+};
+
+#define MAMORI_RETURN_IF_ERROR(expr)       \
+  do {                                     \
+    ::mamori::Status _st = (expr);         \
+    if (!_st.ok()) return _st;             \
+  } while (0)
+
+Status LoadListener(const YAML::Node& node, const std::string& path, ListenerConfig* l) {
+  MapReader r(node, path);
+  MAMORI_RETURN_IF_ERROR(r.Check({"name", "type", "address", "max_message_size", "timezone",
+                                  "format", "max_connections", "idle_timeout",
+                                  "receive_buffer_size"}));
+  std::string type;
+  MAMORI_RETURN_IF_ERROR(r.Str("type", &type));
+  if (type == "syslog_udp") l->kind = ListenerConfig::Kind::kSyslogUdp;
+  else if (type == "syslog_tcp") l->kind = ListenerConfig::Kind::kSyslogTcp;
+  else if (type.empty()) return Status::InvalidArgument(r.Key("type") + ": required");
+  else {
+    return Status::InvalidArgument(r.Key("type") + ": expected syslog_udp or syslog_tcp, got " +
+                                   Quote(type));
+  }
+  l->name = l->kind == ListenerConfig::Kind::kSyslogUdp ? "syslog-udp" : "syslog-tcp";
+  MAMORI_RETURN_IF_ERROR(r.Str("name", &l->name));
+  if (!r.Get("address")) return Status::InvalidArgument(r.Key("address") + ": required");
+  MAMORI_RETURN_IF_ERROR(r.Address("address", &l->address));
+  MAMORI_RETURN_IF_ERROR(r.Bytes("max_message_size", &l->max_message_bytes, 64));
+  if (l->max_message_bytes > 64ull * 1024 * 1024) {
+    return Status::InvalidArgument(r.Key("max_message_size") + ": must be at most 64MiB");
+  }
+  std::string tz;
+  MAMORI_RETURN_IF_ERROR(r.Str("timezone", &tz));
+  if (!tz.empty()) {
+    auto off = ParseUtcOffset(tz);
+    if (!off.ok()) return Status::InvalidArgument(r.Key("timezone") + ": " + off.status().message());
+    l->utc_offset_minutes = *off;
+  }
+  MAMORI_RETURN_IF_ERROR(r.Str("format", &l->format));
+  MAMORI_RETURN_IF_ERROR(r.Uint("max_connections", &l->max_connections, 1, 1'000'000));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("idle_timeout", &l->idle_timeout_ms));
+  MAMORI_RETURN_IF_ERROR(r.Bytes("receive_buffer_size", &l->receive_buffer_bytes, 4096));
+  return Status::Ok();
+}
+
+Status LoadRoot(const YAML::Node& root, Config* c) {
+  if (!root || root.IsNull()) return Status::Ok();  // empty file: all defaults
+  MapReader r(root, "");
+  MAMORI_RETURN_IF_ERROR(r.Check({"data_dir", "listeners", "http", "storage", "pipeline",
+                                  "log_level"}));
+  MAMORI_RETURN_IF_ERROR(r.Str("data_dir", &c->data_dir));
+  MAMORI_RETURN_IF_ERROR(r.Str("log_level", &c->log_level));
+  if (YAML::Node ls = r.Get("listeners"); ls && !ls.IsNull()) {
+    if (!ls.IsSequence()) return Status::InvalidArgument("listeners: expected a list");
+    c->listeners.clear();
+    for (std::size_t i = 0; i < ls.size(); ++i) {
+      ListenerConfig l;
+      MAMORI_RETURN_IF_ERROR(LoadListener(ls[i], "listeners[" + std::to_string(i) + "]", &l));
+      c->listeners.push_back(std::move(l));
+    }
+  }
+  if (YAML::Node h = r.Get("http"); h && !h.IsNull()) {
+    MapReader hr(h, "http");
+    MAMORI_RETURN_IF_ERROR(hr.Check({"enabled", "address", "max_body_size"}));
+    MAMORI_RETURN_IF_ERROR(hr.Bool("enabled", &c->http.enabled));
+    MAMORI_RETURN_IF_ERROR(hr.Address("address", &c->http.address));
+    MAMORI_RETURN_IF_ERROR(hr.Bytes("max_body_size", &c->http.max_body_bytes, 1024));
+  }
+  if (YAML::Node s = r.Get("storage"); s && !s.IsNull()) {
+    MapReader sr(s, "storage");
+    MAMORI_RETURN_IF_ERROR(sr.Check({"sync", "write_batch_max", "block_cache_size"}));
+    MAMORI_RETURN_IF_ERROR(sr.Bool("sync", &c->storage.sync));
+    MAMORI_RETURN_IF_ERROR(
+        sr.Uint("write_batch_max", &c->storage.write_batch_max_records, 1, 1'000'000));
+    MAMORI_RETURN_IF_ERROR(sr.Bytes("block_cache_size", &c->storage.block_cache_bytes, 0));
+  }
+  if (YAML::Node p = r.Get("pipeline"); p && !p.IsNull()) {
+    MapReader pr(p, "pipeline");
+    MAMORI_RETURN_IF_ERROR(pr.Check({"queue_capacity"}));
+    MAMORI_RETURN_IF_ERROR(
+        pr.Uint("queue_capacity", &c->pipeline.queue_capacity, 1, 100'000'000));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string HostPort::ToString() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+Result<HostPort> ParseHostPort(std::string_view s) {
+  HostPort hp;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+      return Status::InvalidArgument("expected [IPV6]:PORT, got " + Quote(s));
+    }
+    hp.host = std::string(s.substr(1, close - 1));
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 ||
+        s.substr(0, colon).find(':') != std::string_view::npos) {
+      return Status::InvalidArgument("expected HOST:PORT, got " + Quote(s));
+    }
+    hp.host = std::string(s.substr(0, colon));
+    port = s.substr(colon + 1);
+  }
+  std::uint64_t p;
+  if (hp.host.empty() || !ParseUint(port, &p) || p > 65535) {
+    return Status::InvalidArgument("expected HOST:PORT with a port in 0..65535, got " + Quote(s));
+  }
+  hp.port = static_cast<std::uint16_t>(p);
+  return hp;
+}
+
+Result<std::int64_t> ParseDurationMs(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  std::uint64_t n;
+  if (i == 0 || !ParseUint(s.substr(0, i), &n) || n > (1ull << 40)) {
+    return Status::InvalidArgument("expected a duration like 30s, 5m, 2h, 7d, got " + Quote(s));
+  }
+  std::string_view unit = s.substr(i);
+  std::int64_t mult;
+  if (unit.empty() || unit == "s") mult = 1000;
+  else if (unit == "ms") mult = 1;
+  else if (unit == "m") mult = 60'000;
+  else if (unit == "h") mult = 3'600'000;
+  else if (unit == "d") mult = 86'400'000;
+  else return Status::InvalidArgument("unknown duration unit in " + Quote(s) + " (ms, s, m, h, d)");
+  return static_cast<std::int64_t>(n) * mult;
+}
+
+Result<std::uint64_t> ParseBytes(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  std::uint64_t n;
+  if (i == 0 || !ParseUint(s.substr(0, i), &n) || n > (1ull << 40)) {
+    return Status::InvalidArgument("expected a size like 65536, 64KiB or 8MiB, got " + Quote(s));
+  }
+  std::string_view unit = s.substr(i);
+  std::uint64_t mult;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "KiB") mult = 1ull << 10;
+  else if (unit == "MiB") mult = 1ull << 20;
+  else if (unit == "GiB") mult = 1ull << 30;
+  else if (unit == "KB") mult = 1000;
+  else if (unit == "MB") mult = 1000'000;
+  else if (unit == "GB") mult = 1000'000'000;
+  else return Status::InvalidArgument("unknown size unit in " + Quote(s) + " (KiB, MiB, GiB)");
+  return n * mult;
+}
+
+Result<int> ParseUtcOffset(std::string_view s) {
+  if (s == "Z" || s == "UTC" || s == "utc") return 0;
+  auto bad = [&] {
+    return Status::InvalidArgument("expected UTC or an offset like +09:00, got " + Quote(s));
+  };
+  if (s.size() < 3 || (s[0] != '+' && s[0] != '-')) return bad();
+  std::string digits;
+  for (char ch : s.substr(1)) {
+    if (ch == ':') continue;
+    if (ch < '0' || ch > '9') return bad();
+    digits += ch;
+  }
+  if (digits.size() != 2 && digits.size() != 4) return bad();
+  int h = std::stoi(digits.substr(0, 2));
+  int m = digits.size() == 4 ? std::stoi(digits.substr(2, 2)) : 0;
+  if (h > 14 || m > 59) return bad();
+  int total = h * 60 + m;
+  return s[0] == '-' ? -total : total;
+}
+
+Config DefaultConfig() {
+  Config c;
+  ListenerConfig udp;
+  udp.name = "syslog-udp";
+  udp.kind = ListenerConfig::Kind::kSyslogUdp;
+  udp.address = {"127.0.0.1", 5514};
+  ListenerConfig tcp;
+  tcp.name = "syslog-tcp";
+  tcp.kind = ListenerConfig::Kind::kSyslogTcp;
+  tcp.address = {"127.0.0.1", 5514};
+  c.listeners = {udp, tcp};
+  return c;
+}
+
+Status ValidateConfig(const Config& c) {
+  if (c.data_dir.empty()) return Status::InvalidArgument("data_dir: must not be empty");
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
+  if (!kLevels.count(c.log_level)) {
+    return Status::InvalidArgument("log_level: expected debug, info, warn or error, got " +
+                                   Quote(c.log_level));
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    const auto& l = c.listeners[i];
+    std::string key = "listeners[" + std::to_string(i) + "]";
+    if (l.name.empty()) return Status::InvalidArgument(key + ".name: must not be empty");
+    if (!names.insert(l.name).second) {
+      return Status::InvalidArgument(key + ".name: duplicate listener name " + Quote(l.name));
+    }
+  }
+  if (c.storage.write_batch_max_records == 0) {
+    return Status::InvalidArgument("storage.write_batch_max: must be at least 1");
+  }
+  return Status::Ok();
+}
+
+Result<Config> LoadConfigString(std::string_view yaml) {
+  Config c = DefaultConfig();
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (Status st = LoadRoot(root, &c); !st.ok()) return st;
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("config: YAML error at line " + std::to_string(e.mark.line + 1) +
+                                   ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (Status st = ValidateConfig(c); !st.ok()) return st;
+  return c;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read config file " + Quote(path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto r = LoadConfigString(ss.str());
+  if (!r.ok()) {
+    return Status::InvalidArgument(path + ": " + r.status().message());
+  }
+  return r;
+}
+
+}  // namespace mamori
