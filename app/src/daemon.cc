@@ -1,0 +1,199 @@
+#include "daemon.h"
+
+#include <utility>  // before Asio: Boost 1.74 + GCC 12 + C++20
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "mamori/api/http_server.h"
+#include "mamori/collector/collector.h"
+#include "mamori/core/bounded_queue.h"
+#include "mamori/core/clock.h"
+#include "mamori/core/log.h"
+#include "mamori/parsers/parser.h"
+#include "mamori/storage/evidence_store.h"
+#include "mamori/storage/query.h"
+#include "mamori/storage/writer.h"
+
+namespace mamori::app {
+namespace asio = boost::asio;
+
+struct Daemon::Impl {
+  explicit Impl(Config c)
+      : config(std::move(c)),
+        registry(std::make_shared<prometheus::Registry>()),
+        queue(config.pipeline.queue_capacity),
+        signals(io, SIGINT, SIGTERM) {}
+
+  Config config;
+  std::shared_ptr<prometheus::Registry> registry;
+  asio::io_context io;
+  BoundedQueue<Record> queue;
+  asio::signal_set signals;
+  std::unique_ptr<storage::EvidenceStore> store;
+  std::unique_ptr<storage::Writer> writer;
+  std::unique_ptr<parsers::ParseStats> parse_stats;
+  std::unique_ptr<collector::Collector> collector;
+  std::unique_ptr<api::HttpServer> http;
+  std::atomic<bool> stopping{false};
+
+  Status OpenStore();
+  Status StartWriter();
+  Status StartCollector();
+  Status StartHttp();
+  void Shutdown();
+  api::Response Events(const api::Request& req);
+  api::Response Health(const api::Request& req);
+};
+
+Status Daemon::Impl::OpenStore() {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return Status::IOError("data_dir '" + config.data_dir + "': cannot create: " + ec.message());
+  }
+  storage::StoreOptions opts;
+  opts.dir = config.data_dir;
+  opts.sync = config.storage.sync;
+  opts.block_cache_bytes = config.storage.block_cache_bytes;
+  auto s = storage::EvidenceStore::Open(opts);
+  if (!s.ok()) return s.status();
+  store = std::move(s).value();
+  log::Info("storage", "opened " + config.data_dir + ", next sequence " +
+                           std::to_string(store->next_seq()));
+  return Status::Ok();
+}
+
+Status Daemon::Impl::StartWriter() {
+  storage::Writer::Options wo;
+  wo.batch_max = config.storage.write_batch_max_records;
+  writer = std::make_unique<storage::Writer>(*store, queue, wo, *registry);
+  writer->Start();
+  return Status::Ok();
+}
+
+Status Daemon::Impl::StartCollector() {
+  parse_stats = std::make_unique<parsers::ParseStats>(*registry);
+  for (const auto& l : config.listeners) {
+    if (l.format != "auto" && !parsers::IsKnownFormat(l.format)) {
+      return Status::InvalidArgument("listener " + l.name + ": unknown format '" + l.format + "'");
+    }
+  }
+  auto processor = [stats = parse_stats.get()](const ListenerConfig& l, Record& rec) {
+    parsers::ParseContext ctx;
+    ctx.utc_offset_minutes = l.utc_offset_minutes;
+    ctx.format = l.format;
+    rec.event = parsers::Parse(rec.raw, ctx);
+    stats->Count(rec.event);
+  };
+  collector = std::make_unique<collector::Collector>(io, queue, processor, *registry,
+                                                     SystemClock::Instance());
+  if (Status st = collector->Start(config.listeners); !st.ok()) return st;
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    const auto& [name, addr] = collector->BoundAddresses()[i];
+    const char* transport =
+        config.listeners[i].kind == ListenerConfig::Kind::kSyslogUdp ? "udp" : "tcp";
+    log::Info("collector", "listener " + name + " bound to " + addr.ToString() + " (" +
+                               transport + ")");
+  }
+  return Status::Ok();
+}
+
+api::Response Daemon::Impl::Events(const api::Request& req) {
+  auto q = storage::QueryFromParams(req.params);
+  if (!q.ok()) return api::JsonError(400, q.status().message());
+  auto page = store->Search(*q);
+  if (!page.ok()) {
+    int code = page.status().code() == Status::Code::kInvalidArgument ? 400 : 500;
+    return api::JsonError(code, page.status().message());
+  }
+  nlohmann::json out;
+  out["events"] = nlohmann::json::array();
+  for (const auto& r : page->records) out["events"].push_back(storage::RecordToJson(r));
+  out["next"] = page->next_cursor.empty() ? nlohmann::json(nullptr)
+                                          : nlohmann::json(page->next_cursor);
+  api::Response resp;
+  resp.body = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return resp;
+}
+
+api::Response Daemon::Impl::Health(const api::Request&) {
+  nlohmann::json out;
+  out["status"] = stopping.load() ? "stopping" : "ok";
+  out["next_seq"] = store->next_seq();
+  out["queue_depth"] = queue.depth();
+  api::Response resp;
+  resp.body = out.dump();
+  return resp;
+}
+
+Status Daemon::Impl::StartHttp() {
+  if (!config.http.enabled) return Status::Ok();
+  http = std::make_unique<api::HttpServer>(io, config.http, *registry);
+  http->Route("GET", "/healthz", [this](const api::Request& r) { return Health(r); });
+  http->Route("GET", "/metrics", api::MetricsHandler(registry));
+  http->Route("GET", "/api/v1/events", [this](const api::Request& r) { return Events(r); });
+  if (Status st = http->Start(); !st.ok()) return st;
+  log::Info("api", "http bound to " + http->BoundAddress().ToString());
+  return Status::Ok();
+}
+
+void Daemon::Impl::Shutdown() {
+  if (stopping.exchange(true)) return;
+  log::Info("app", "stopping: no longer accepting; storing what was received");
+  signals.cancel();
+  if (collector) collector->Stop();
+  if (http) http->Stop();
+}
+
+Daemon::Daemon(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+Daemon::~Daemon() {
+  if (impl_->writer) {
+    impl_->queue.Close();
+    impl_->writer->Stop();
+  }
+}
+
+Status Daemon::Start() {
+  log::SetLevel(impl_->config.log_level);
+  // Ordered startup; on failure the destructor tears down what was started.
+  for (auto step : {&Impl::OpenStore, &Impl::StartWriter, &Impl::StartCollector,
+                    &Impl::StartHttp}) {
+    if (Status st = (impl_.get()->*step)(); !st.ok()) return st;
+  }
+  impl_->signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::Info("app", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    impl_->Shutdown();
+  });
+  return Status::Ok();
+}
+
+void Daemon::RequestStop() {
+  asio::post(impl_->io, [this] { impl_->Shutdown(); });
+}
+
+Status Daemon::Run() {
+  unsigned n = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  // The calling thread runs the loop too. When every listener and session is gone (after
+  // Shutdown) the loop runs out of work and every thread returns.
+  impl_->io.run();
+  for (auto& t : threads) t.join();
+  impl_->queue.Close();
+  impl_->writer->Stop();
+  Status st = impl_->store->Flush();
+  log::Info("app", "stopped; next sequence " + std::to_string(impl_->store->next_seq()));
+  impl_->writer.reset();
+  return st;
+}
+
+}  // namespace mamori::app

@@ -1,0 +1,44 @@
+// mamori: log collection and monitoring daemon. `mamori serve` runs the daemon; the other
+// subcommands are tools for operators and the CSIRT.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: mamori <command> [flags]
+
+commands:
+  serve     run the daemon (embedded default config when --config is not given)
+  search    search stored events offline (read-only): mamori search --data-dir DIR [filters]
+  version   print the version
+  help      this text
+
+`mamori <command> --help` describes a command's flags.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return mamori::app::kExitUsage;
+  }
+  std::string cmd = args.front();
+  args.erase(args.begin());
+  if (cmd == "serve") return mamori::app::ServeCommand(args);
+  if (cmd == "search") return mamori::app::SearchCommand(args);
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("mamori %s\n", MAMORI_VERSION);
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "mamori: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return mamori::app::kExitUsage;
+}

@@ -1,0 +1,113 @@
+#include <cstdio>
+
+#include "commands.h"
+#include "daemon.h"
+#include "flags.h"
+#include "mamori/core/config.h"
+#include "mamori/core/log.h"
+
+namespace mamori::app {
+namespace {
+
+constexpr const char* kServeUsage = R"(usage: mamori serve [--config FILE] [overrides]
+
+Runs the daemon. Without --config it runs on the embedded default: syslog on UDP and TCP
+127.0.0.1:5514, the HTTP API on 127.0.0.1:8514, data in ./mamori-data.
+
+flags (override the config file):
+  --config FILE           YAML configuration (docs/configuration.md)
+  --data-dir DIR          where the evidence store lives
+  --syslog-udp HOST:PORT  address of the first UDP syslog listener (added if there is none)
+  --syslog-tcp HOST:PORT  address of the first TCP syslog listener (added if there is none)
+  --http HOST:PORT        address of the HTTP API
+  --log-level LEVEL       debug, info, warn or error
+Port 0 asks the kernel for a free port; the bound ports are logged at startup.
+)";
+
+Status Override(Config* c, ListenerConfig::Kind kind, const std::string& addr,
+                const char* flag) {
+  auto hp = ParseHostPort(addr);
+  if (!hp.ok()) return Status::InvalidArgument(std::string(flag) + ": " + hp.status().message());
+  for (auto& l : c->listeners) {
+    if (l.kind == kind) {
+      l.address = *hp;
+      return Status::Ok();
+    }
+  }
+  ListenerConfig l;
+  l.kind = kind;
+  l.name = kind == ListenerConfig::Kind::kSyslogUdp ? "syslog-udp" : "syslog-tcp";
+  l.address = *hp;
+  c->listeners.push_back(l);
+  return Status::Ok();
+}
+
+Result<Config> BuildConfig(const Flags& flags) {
+  Config config = DefaultConfig();
+  if (auto path = flags.Get("config")) {
+    auto loaded = LoadConfigFile(*path);
+    if (!loaded.ok()) return loaded.status();
+    config = std::move(loaded).value();
+  }
+  if (auto v = flags.Get("data-dir")) config.data_dir = *v;
+  if (auto v = flags.Get("log-level")) config.log_level = *v;
+  if (auto v = flags.Get("syslog-udp")) {
+    if (Status st = Override(&config, ListenerConfig::Kind::kSyslogUdp, *v, "--syslog-udp");
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (auto v = flags.Get("syslog-tcp")) {
+    if (Status st = Override(&config, ListenerConfig::Kind::kSyslogTcp, *v, "--syslog-tcp");
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (auto v = flags.Get("http")) {
+    auto hp = ParseHostPort(*v);
+    if (!hp.ok()) return Status::InvalidArgument("--http: " + hp.status().message());
+    config.http.address = *hp;
+    config.http.enabled = true;
+  }
+  if (Status st = ValidateConfig(config); !st.ok()) return st;
+  return config;
+}
+
+}  // namespace
+
+int ServeCommand(const std::vector<std::string>& args) {
+  FlagSpec spec{{"config", "data-dir", "syslog-udp", "syslog-tcp", "http", "log-level"},
+                {"help"}};
+  auto flags = Flags::Parse(args, spec);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "mamori serve: %s\n\n%s", flags.status().message().c_str(), kServeUsage);
+    return kExitUsage;
+  }
+  if (flags->Has("help")) {
+    std::fputs(kServeUsage, stdout);
+    return kExitOk;
+  }
+  if (!flags->positional().empty()) {
+    std::fprintf(stderr, "mamori serve: unexpected argument '%s'\n",
+                 flags->positional().front().c_str());
+    return kExitUsage;
+  }
+  auto config = BuildConfig(*flags);
+  if (!config.ok()) {
+    std::fprintf(stderr, "mamori serve: config error: %s\n", config.status().message().c_str());
+    return kExitUsage;
+  }
+  Daemon daemon(std::move(config).value());
+  if (Status st = daemon.Start(); !st.ok()) {
+    log::Error("app", "startup failed: " + st.ToString());
+    return kExitFailure;
+  }
+  log::Info("app", "mamori " MAMORI_VERSION " serving");
+  if (Status st = daemon.Run(); !st.ok()) {
+    log::Error("app", "shutdown: " + st.ToString());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace mamori::app

@@ -1,0 +1,184 @@
+"""Test harness for integration tests: starts the real `mamori` binary and talks to it with real
+clients (util-linux `logger`, `curl`, the `mamori search` CLI). Loopback only, ephemeral ports.
+
+Processes are only ever ended by the PID this harness started.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+MAMORI = os.environ.get("MAMORI_BIN", "")
+CORPORA = os.environ.get("MAMORI_CORPORA", "")
+_BOUND = re.compile(r"listener (\S+) bound to (\S+):(\d+) \((udp|tcp)\)")
+_HTTP = re.compile(r"http bound to (\S+):(\d+)")
+
+
+def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):
+    """Polls pred() until it returns a truthy value; raises AssertionError after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Daemon:
+    """A running `mamori serve` on ephemeral loopback ports with its own data directory."""
+
+    def __init__(self, data_dir=None, config_text=None, extra_args=()):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="mamori-it-")
+        self.config_text = config_text
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.log_path = None
+        self.ports = {}
+        self.http_port = None
+
+    def start(self):
+        args = [MAMORI, "serve", "--data-dir", self.data_dir,
+                "--syslog-udp", "127.0.0.1:0", "--syslog-tcp", "127.0.0.1:0",
+                "--http", "127.0.0.1:0"]
+        if self.config_text is not None:
+            cfg = os.path.join(self.data_dir, "test-config.yaml")
+            with open(cfg, "w") as f:
+                f.write(self.config_text)
+            args += ["--config", cfg]
+        args += self.extra_args
+        self.log_path = os.path.join(self.data_dir, f"daemon-{time.time_ns()}.log")
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"mamori exited with {self.proc.returncode}:\n{self.log()}")
+            text = self.log()
+            ports = {m.group(1): (m.group(4), int(m.group(3))) for m in _BOUND.finditer(text)}
+            http = _HTTP.search(text)
+            if http and ports and "serving" in text:
+                self.ports = ports
+                self.http_port = int(http.group(2))
+                return True
+            return False
+
+        wait_for(ready, timeout=30, what="mamori to start")
+        return self
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def port(self, listener):
+        return self.ports[listener][1]
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Sends sig to the PID we started and waits; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.log_file.close()
+        self.proc = None
+        return code
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    # --- clients -------------------------------------------------------------------------
+    def curl(self, path, params=None, expect_status=None):
+        url = f"http://127.0.0.1:{self.http_port}{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        out = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", url],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise AssertionError(f"curl {url} failed: {out.stderr}")
+        body, _, status = out.stdout.rpartition("\n")
+        status = int(status)
+        if expect_status is not None and status != expect_status:
+            raise AssertionError(f"GET {url}: status {status}, body {body}")
+        return status, body
+
+    def metrics(self):
+        _, body = self.curl("/metrics", expect_status=200)
+        return parse_metrics(body)
+
+    def metric(self, name, **labels):
+        return metric_value(self.metrics(), name, **labels)
+
+    def api_events(self, **params):
+        _, body = self.curl("/api/v1/events", params, expect_status=200)
+        return json.loads(body)
+
+    def search_cli(self, *args):
+        out = subprocess.run([MAMORI, "search", "--data-dir", self.data_dir, *args],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"mamori search {args} exited {out.returncode}: {out.stderr}")
+        return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+    def logger(self, *args, transport="udp", message):
+        """Sends one message with util-linux logger to this daemon."""
+        listener = "syslog-udp" if transport == "udp" else "syslog-tcp"
+        cmd = ["logger", f"--{transport}", "--server", "127.0.0.1",
+               "--port", str(self.port(listener)), *args, "--", message]
+        env = dict(os.environ, TZ="UTC")  # RFC 3164 timestamps carry no zone
+        subprocess.run(cmd, check=True, timeout=30, env=env)
+
+    def send_tcp(self, data: bytes):
+        with socket.create_connection(("127.0.0.1", self.port("syslog-tcp")), timeout=30) as s:
+            s.sendall(data)
+
+    def send_udp(self, data: bytes):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(data, ("127.0.0.1", self.port("syslog-udp")))
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Prometheus text format → list of (name, {labels}, value)."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            continue
+        labels = dict(_LABEL.findall(m.group(3) or ""))
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+def metric_value(samples, name, **labels):
+    """Sum of the samples of `name` whose labels include `labels`."""
+    total = 0.0
+    found = False
+    for n, l, v in samples:
+        if n == name and all(l.get(k) == str(val) for k, val in labels.items()):
+            total += v
+            found = True
+    if not found:
+        raise AssertionError(f"metric {name}{labels} not exported")
+    return total
