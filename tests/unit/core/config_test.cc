@@ -105,3 +105,19 @@ TEST(ConfigTest, MissingFileIsIOError) {
 
 }  // namespace
 }  // namespace mamori
+
+namespace mamori {
+namespace {
+
+// The shipped example must stay loadable: operators copy it.
+TEST(ConfigTest, ShippedExampleConfigLoads) {
+  auto c = LoadConfigFile(MAMORI_SOURCE_DIR "/deploy/mamori.example.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listeners.size(), 3u);
+  EXPECT_EQ(c->listeners[2].name, "firewall");
+  EXPECT_EQ(c->listeners[0].utc_offset_minutes, 540);
+  EXPECT_TRUE(c->storage.sync);
+}
+
+}  // namespace
+}  // namespace mamori
