@@ -1,0 +1,60 @@
+// The collector's metric families (built once per Collector) and the per-listener children the
+// hot path increments. Internal to the collector.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <string>
+
+#include "mamori/core/record.h"
+
+namespace mamori::collector {
+
+struct CollectorFamilies {
+  explicit CollectorFamilies(prometheus::Registry& registry);
+
+  prometheus::Family<prometheus::Counter>& received;
+  prometheus::Family<prometheus::Counter>& bytes;
+  prometheus::Family<prometheus::Counter>& truncated;
+  prometheus::Family<prometheus::Counter>& dropped;
+  prometheus::Family<prometheus::Gauge>& connections;
+  prometheus::Family<prometheus::Counter>& rejected;
+  prometheus::Family<prometheus::Counter>& closed;
+  prometheus::Family<prometheus::Counter>& framing_errors;
+};
+
+// Why a TCP connection ended (the `reason` label of connections_closed_total).
+enum class CloseReason { kEof, kIdleTimeout, kError, kFramingError, kShutdown };
+
+// Every listener's series.
+struct ListenerMetrics {
+  ListenerMetrics(CollectorFamilies& f, const std::string& listener, Transport transport);
+
+  prometheus::Counter& received;
+  prometheus::Counter& bytes;
+  prometheus::Counter& truncated;
+  prometheus::Counter& dropped_queue_full;
+  prometheus::Counter& dropped_queue_closed;
+  prometheus::Counter& dropped_shutdown;
+};
+
+// The series only a TCP listener has.
+struct TcpMetrics {
+  TcpMetrics(CollectorFamilies& f, const std::string& listener);
+
+  prometheus::Counter& Closed(CloseReason reason);
+
+  prometheus::Counter& framing_errors;
+  prometheus::Gauge& connections;
+  prometheus::Counter& rejected;
+  prometheus::Counter& closed_eof;
+  prometheus::Counter& closed_idle_timeout;
+  prometheus::Counter& closed_error;
+  prometheus::Counter& closed_framing_error;
+  prometheus::Counter& closed_shutdown;
+};
+
+}  // namespace mamori::collector
