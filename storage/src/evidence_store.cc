@@ -1,0 +1,395 @@
+#include "mamori/storage/evidence_store.h"
+
+#include <re2/re2.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "cursor.h"
+#include "keys.h"
+#include "record_codec.h"
+
+namespace mamori::storage {
+
+using internal::IndexPos;
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  const std::string msg = std::string(context) + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  if (s.IsBusy() || s.IsTryAgain() || s.IsIncomplete()) return Status::Unavailable(msg);
+  return Status::IOError(msg);
+}
+
+bool Supported(rocksdb::CompressionType t) {
+  const auto all = rocksdb::GetSupportedCompressions();
+  return std::find(all.begin(), all.end(), t) != all.end();
+}
+
+// LZ4 for the upper levels (fast), ZSTD for the bottommost level where most data ends up.
+void SetCompression(rocksdb::ColumnFamilyOptions* cf) {
+  cf->compression = Supported(rocksdb::kLZ4Compression)      ? rocksdb::kLZ4Compression
+                    : Supported(rocksdb::kSnappyCompression) ? rocksdb::kSnappyCompression
+                                                             : rocksdb::kNoCompression;
+  if (Supported(rocksdb::kZSTD)) cf->bottommost_compression = rocksdb::kZSTD;
+}
+
+rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                       std::size_t block_size) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = block_size;
+  table.format_version = 5;
+  table.cache_index_and_filter_blocks = false;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.level_compaction_dynamic_level_bytes = true;
+  SetCompression(&cf);
+  return cf;
+}
+
+std::uint64_t PosOrder(const IndexPos& p) { return internal::BiasTime(p.time_ns); }
+bool PosLess(const IndexPos& a, const IndexPos& b) {
+  return PosOrder(a) != PosOrder(b) ? PosOrder(a) < PosOrder(b) : a.seq < b.seq;
+}
+
+// Filters applied to decoded records (the time range and host come from the index).
+struct Matcher {
+  const Query& q;
+  const RE2* re;
+  bool HasFilters() const { return !q.app.empty() || q.max_severity || re != nullptr; }
+  bool Matches(const Record& r) const {
+    const Event& e = r.event;
+    if (!q.host.empty() && e.host != q.host) return false;
+    if (!q.app.empty() && e.app != q.app) return false;
+    if (q.max_severity && (e.severity < 0 || e.severity > *q.max_severity)) return false;
+    if (re != nullptr && !RE2::PartialMatch(e.message, *re)) return false;
+    return true;
+  }
+};
+
+}  // namespace
+
+struct EvidenceStore::Handles {
+  std::vector<rocksdb::ColumnFamilyHandle*> all;  // owned; destroyed before the DB closes
+  rocksdb::ColumnFamilyHandle* records = nullptr;
+  rocksdb::ColumnFamilyHandle* time_idx = nullptr;
+  rocksdb::ColumnFamilyHandle* host_idx = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  std::string secondary_dir;  // read-only mode: the secondary instance's own directory
+};
+
+EvidenceStore::EvidenceStore(const StoreOptions& options)
+    : options_(options), cf_(std::make_unique<Handles>()), batch_(new rocksdb::WriteBatch()) {}
+
+EvidenceStore::~EvidenceStore() {
+  if (db_ != nullptr) {
+    for (auto* h : cf_->all) db_->DestroyColumnFamilyHandle(h);
+    db_->Close().PermitUncheckedError();
+    delete db_;
+  }
+  if (!cf_->secondary_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(cf_->secondary_dir, ec);
+  }
+}
+
+Result<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const StoreOptions& options) {
+  if (options.dir.empty()) return Status::InvalidArgument("storage dir: must not be empty");
+  std::unique_ptr<EvidenceStore> store(new EvidenceStore(options));
+  if (Status s = store->OpenDb(); !s.ok()) return s;
+  if (Status s = store->LoadNextSeq(); !s.ok()) return s;
+  return store;
+}
+
+Status EvidenceStore::OpenDb() {
+  namespace fs = std::filesystem;
+  const std::string& dir = options_.dir;
+  const bool ro = options_.read_only;
+  std::error_code ec;
+  if (ro) {
+    if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
+      return Status::NotFound("storage dir " + dir + ": no store there");
+    }
+  } else {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError("storage dir " + dir + ": " + ec.message());
+  }
+
+  rocksdb::DBOptions db;
+  db.create_if_missing = !ro;
+  db.create_missing_column_families = !ro;
+  db.max_background_jobs = 2;
+  db.keep_log_file_num = 5;
+  db.max_open_files = -1;  // required by secondary instances; cheap for our file counts
+  db.bytes_per_sync = 1 << 20;
+
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  const auto records_opts = CfOptions(cache, 16 * 1024);
+  const auto index_opts = CfOptions(cache, 16 * 1024);
+  const std::vector<std::string> ours = {internal::kRecordsCf, internal::kTimeIdxCf,
+                                         internal::kHostIdxCf, internal::kMetaCf};
+  // Every column family that exists must be opened, including ones a newer version added.
+  std::vector<std::string> names;
+  if (rocksdb::DB::ListColumnFamilies(db, dir, &names).ok()) {
+    for (const auto& n : ours) {
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    }
+  } else {
+    names = {rocksdb::kDefaultColumnFamilyName};
+    names.insert(names.end(), ours.begin(), ours.end());
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) {
+    const bool is_index = n == internal::kTimeIdxCf || n == internal::kHostIdxCf;
+    descs.emplace_back(n, n == internal::kRecordsCf ? records_opts
+                          : is_index                ? index_opts
+                                                    : rocksdb::ColumnFamilyOptions());
+  }
+
+  rocksdb::Status s;
+  if (ro) {
+    // A secondary instance: safe while the daemon (the primary) writes, which a plain
+    // OpenForReadOnly is not. Its info log goes to a private temporary directory.
+    std::string tmpl = (fs::temp_directory_path(ec) / "mamori-secondary-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError("cannot create a temporary dir");
+    cf_->secondary_dir = tmpl;
+    s = rocksdb::DB::OpenAsSecondary(db, dir, tmpl, descs, &cf_->all, &db_);
+    if (s.ok()) s = db_->TryCatchUpWithPrimary();
+  } else {
+    s = rocksdb::DB::Open(db, dir, descs, &cf_->all, &db_);
+  }
+  if (!s.ok()) return FromRocks(s, "opening store " + dir);
+  for (auto* h : cf_->all) {
+    const std::string& n = h->GetName();
+    if (n == internal::kRecordsCf) cf_->records = h;
+    if (n == internal::kTimeIdxCf) cf_->time_idx = h;
+    if (n == internal::kHostIdxCf) cf_->host_idx = h;
+    if (n == internal::kMetaCf) cf_->meta = h;
+  }
+  if (!cf_->records || !cf_->time_idx || !cf_->host_idx || !cf_->meta) {
+    return Status::Corruption("store " + dir + ": missing column families");
+  }
+  return Status::Ok();
+}
+
+Status EvidenceStore::LoadNextSeq() {
+  std::string format;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_->meta, internal::kMetaFormat, &format);
+  if (s.IsNotFound() && !options_.read_only) {
+    s = db_->Put(rocksdb::WriteOptions(), cf_->meta, internal::kMetaFormat, "1");
+    if (!s.ok()) return FromRocks(s, "writing store format");
+  } else if (!s.ok() && !s.IsNotFound()) {
+    return FromRocks(s, "reading store format");
+  } else if (s.ok() && format != "1") {
+    return Status::Corruption("store format '" + format + "' is not supported by this version");
+  }
+
+  std::uint64_t next = 1;
+  std::string v;
+  s = db_->Get(rocksdb::ReadOptions(), cf_->meta, internal::kMetaNextSeq, &v);
+  if (s.ok()) {
+    if (v.size() != 8) return Status::Corruption("meta next_seq: expected 8 bytes");
+    next = std::max(next, internal::GetBigEndian64(v.data()));
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading next_seq");
+  }
+  // The counter and the records are written in one batch, so they agree; the last record
+  // is checked anyway so that a damaged counter can never make sequence numbers repeat.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->records));
+  it->SeekToLast();
+  if (it->Valid()) {
+    if (it->key().size() != 8) return Status::Corruption("records: key is not 8 bytes");
+    next = std::max(next, internal::GetBigEndian64(it->key().data()) + 1);
+  } else if (!it->status().ok()) {
+    return FromRocks(it->status(), "reading last record");
+  }
+  next_seq_.store(next, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status EvidenceStore::Append(std::vector<Record>& records) {
+  if (options_.read_only) return Status::InvalidArgument("Append on a read-only store");
+  if (records.empty()) return Status::Ok();
+  rocksdb::WriteBatch& batch = *batch_;
+  batch.Clear();
+  std::uint64_t seq = next_seq_.load(std::memory_order_relaxed);
+  for (Record& r : records) {
+    r.seq = seq++;
+    key_buf_.clear();
+    internal::PutBigEndian64(&key_buf_, r.seq);
+    encode_buf_.clear();
+    internal::EncodeRecord(r, &encode_buf_);
+    rocksdb::Status s = batch.Put(cf_->records, key_buf_, encode_buf_);
+    key_buf_.clear();
+    internal::PutTimeSeq(&key_buf_, r.event.event_time_ns, r.seq);
+    if (s.ok()) s = batch.Put(cf_->time_idx, key_buf_, rocksdb::Slice());
+    key_buf_.clear();
+    internal::PutHostPrefix(&key_buf_, r.event.host);
+    internal::PutTimeSeq(&key_buf_, r.event.event_time_ns, r.seq);
+    if (s.ok()) s = batch.Put(cf_->host_idx, key_buf_, rocksdb::Slice());
+    if (!s.ok()) {
+      for (Record& x : records) x.seq = 0;
+      return FromRocks(s, "building write batch");
+    }
+  }
+  key_buf_.clear();
+  internal::PutBigEndian64(&key_buf_, seq);
+  rocksdb::Status s = batch.Put(cf_->meta, internal::kMetaNextSeq, key_buf_);
+  if (s.ok()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    s = db_->Write(wo, &batch);
+  }
+  if (!s.ok()) {
+    for (Record& r : records) r.seq = 0;
+    return FromRocks(s, "appending " + std::to_string(records.size()) + " records");
+  }
+  next_seq_.store(seq, std::memory_order_release);
+  return Status::Ok();
+}
+
+Result<std::optional<Record>> EvidenceStore::Get(std::uint64_t seq) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf_->records, internal::RecordKey(seq), &value);
+  if (s.IsNotFound()) return std::optional<Record>();
+  if (!s.ok()) return FromRocks(s, "reading record " + std::to_string(seq));
+  Record r;
+  r.seq = seq;
+  if (Status d = internal::DecodeRecord(value.ToStringView(), &r); !d.ok()) {
+    return Status::Corruption("record " + std::to_string(seq) + ": " + d.message());
+  }
+  return std::optional<Record>(std::move(r));
+}
+
+Result<SearchPage> EvidenceStore::Search(const Query& q) const {
+  if (Status s = ValidateQuery(q); !s.ok()) return s;
+  // Secondary (read-only) instances do not support snapshots; their view only changes on
+  // TryCatchUpWithPrimary, which happens at Open.
+  const rocksdb::Snapshot* snap = options_.read_only ? nullptr : db_->GetSnapshot();
+  SearchPage page;
+  Status s = Scan(q, snap, &page);
+  if (snap != nullptr) db_->ReleaseSnapshot(snap);
+  if (!s.ok()) return s;
+  return page;
+}
+
+Status EvidenceStore::Scan(const Query& q, const rocksdb::Snapshot* snap, SearchPage* page) const {
+  std::unique_ptr<RE2> re;
+  if (!q.pattern.empty()) {
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    re = std::make_unique<RE2>(q.pattern, opts);
+  }
+  const Matcher matcher{q, re.get()};
+
+  // The index: host_idx under the host's prefix, or the whole time_idx.
+  std::string prefix;
+  if (!q.host.empty()) internal::PutHostPrefix(&prefix, q.host);
+  rocksdb::ColumnFamilyHandle* index = q.host.empty() ? cf_->time_idx : cf_->host_idx;
+
+  std::string lower = prefix;
+  if (q.from_ns) internal::PutTimeSeq(&lower, *q.from_ns, 0);
+  // Start at the newest position below the upper bound: to_ns (exclusive) or the cursor
+  // (strictly after it, in newest-first order).
+  std::optional<IndexPos> upper;
+  if (q.to_ns) upper = IndexPos{*q.to_ns, 0};
+  if (!q.cursor.empty()) {
+    IndexPos c = *internal::DecodeCursor(q.cursor);
+    c.seq -= 1;  // seq >= 1, so (t, seq-1) is the greatest position below the cursor
+    if (!upper || PosLess(c, *upper)) upper = c;
+  }
+  std::string target = prefix;
+  if (upper) {
+    internal::PutTimeSeq(&target, upper->time_ns, upper->seq);
+  } else {
+    target.append(16, '\xff');
+  }
+
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  rocksdb::Slice lower_slice(lower);
+  if (!lower.empty()) ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index));
+  it->SeekForPrev(target);
+
+  constexpr std::size_t kChunk = 256;
+  std::vector<IndexPos> chunk;
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> key_slices;
+  std::vector<rocksdb::PinnableSlice> values(kChunk);
+  std::vector<rocksdb::Status> statuses(kChunk);
+  std::size_t scanned = 0;
+  Record scratch;
+  while (it->Valid()) {
+    const std::size_t want = q.limit - page->records.size();
+    std::size_t n = matcher.HasFilters() ? kChunk : std::min(kChunk, want);
+    n = std::max<std::size_t>(1, std::min(n, options_.max_scan_per_search - scanned));
+    chunk.clear();
+    keys.clear();
+    for (; it->Valid() && chunk.size() < n; it->Prev()) {
+      const rocksdb::Slice k = it->key();
+      if (k.size() != prefix.size() + 16) return Status::Corruption("index key has a bad size");
+      const char* suffix = k.data() + prefix.size();
+      chunk.push_back({internal::UnbiasTime(internal::GetBigEndian64(suffix)),
+                       internal::GetBigEndian64(suffix + 8)});
+      keys.push_back(internal::RecordKey(chunk.back().seq));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "scanning index");
+    scanned += chunk.size();
+    key_slices.assign(keys.begin(), keys.end());
+    db_->MultiGet(ro, cf_->records, chunk.size(), key_slices.data(), values.data(),
+                  statuses.data());
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      const std::uint64_t seq = chunk[i].seq;
+      if (!statuses[i].ok()) {
+        if (statuses[i].IsNotFound()) {
+          return Status::Corruption("index entry for missing record " + std::to_string(seq));
+        }
+        return FromRocks(statuses[i], "reading record " + std::to_string(seq));
+      }
+      scratch.seq = seq;
+      Status d = internal::DecodeRecord(values[i].ToStringView(), &scratch);
+      values[i].Reset();
+      if (!d.ok()) return Status::Corruption("record " + std::to_string(seq) + ": " + d.message());
+      if (!matcher.Matches(scratch)) continue;
+      page->records.push_back(std::move(scratch));
+      scratch = Record();
+      if (page->records.size() == q.limit) {
+        const bool more = i + 1 < chunk.size() || it->Valid();
+        if (more) page->next_cursor = internal::EncodeCursor(chunk[i]);
+        for (std::size_t j = i + 1; j < chunk.size(); ++j) values[j].Reset();
+        return Status::Ok();
+      }
+    }
+    if (scanned >= options_.max_scan_per_search && it->Valid()) {
+      page->next_cursor = internal::EncodeCursor(chunk.back());
+      return Status::Ok();
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scanning index");
+  return Status::Ok();
+}
+
+Status EvidenceStore::Flush() {
+  if (options_.read_only) return Status::Ok();
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  rocksdb::Status s = db_->Flush(fo, cf_->all);
+  if (s.ok()) s = db_->SyncWAL();
+  if (!s.ok()) return FromRocks(s, "flushing store");
+  return Status::Ok();
+}
+
+}  // namespace mamori::storage

@@ -1,0 +1,184 @@
+#include "record_codec.h"
+
+#include <cstring>
+
+namespace mamori::storage::internal {
+namespace {
+
+void PutVarint(std::string* out, std::uint64_t v) {
+  char buf[10];
+  int n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
+}
+
+void PutZigZag(std::string* out, std::int64_t v) {
+  PutVarint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
+void PutFixed64(std::string* out, std::uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));  // little-endian
+  out->append(b, 8);
+}
+
+void PutString(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s);
+}
+
+// Bounds-checked reader: every Get* returns false instead of reading past the end.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool done() const { return p_ == end_; }
+
+  bool GetByte(std::uint8_t* v) {
+    if (p_ == end_) return false;
+    *v = static_cast<unsigned char>(*p_++);
+    return true;
+  }
+  bool GetVarint(std::uint64_t* v) {
+    std::uint64_t r = 0;
+    for (int shift = 0; shift <= 63 && p_ != end_; shift += 7) {
+      const auto b = static_cast<unsigned char>(*p_++);
+      if (shift == 63 && b > 1) return false;  // more than 64 bits
+      r |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) {
+        *v = r;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool GetZigZag(std::int64_t* v) {
+    std::uint64_t u;
+    if (!GetVarint(&u)) return false;
+    *v = static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+    return true;
+  }
+  bool GetFixed64(std::uint64_t* v) {
+    if (end_ - p_ < 8) return false;
+    std::uint64_t r = 0;
+    for (int i = 7; i >= 0; --i) r = (r << 8) | static_cast<unsigned char>(p_[i]);
+    p_ += 8;
+    *v = r;
+    return true;
+  }
+  bool GetView(std::string_view* s) {
+    std::uint64_t n;
+    if (!GetVarint(&n) || n > static_cast<std::uint64_t>(end_ - p_)) return false;
+    *s = std::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+  bool GetString(std::string* s) {
+    std::string_view v;
+    if (!GetView(&v)) return false;
+    s->assign(v);
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+bool FitsInt(std::int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+}  // namespace
+
+void EncodeRecord(const Record& r, std::string* out) {
+  const RawRecord& raw = r.raw;
+  const Event& e = r.event;
+  out->reserve(out->size() + 64 + raw.bytes.size() + raw.listener.size() + raw.peer.size() +
+               e.host.size() + e.app.size() + e.message.size());
+  out->push_back(static_cast<char>(kRecordFormatV1));
+  // RawRecord
+  PutFixed64(out, static_cast<std::uint64_t>(raw.received_ns));
+  out->push_back(static_cast<char>(raw.transport));
+  PutVarint(out, raw.flags);
+  PutVarint(out, raw.original_size);
+  PutString(out, raw.listener);
+  PutString(out, raw.peer);
+  PutString(out, raw.bytes);
+  // Event
+  PutFixed64(out, static_cast<std::uint64_t>(e.event_time_ns));
+  out->push_back(static_cast<char>(e.time_flags));
+  PutZigZag(out, e.facility);
+  PutZigZag(out, e.severity);
+  out->push_back(static_cast<char>(e.info_class));
+  PutString(out, e.host);
+  PutString(out, e.app);
+  PutString(out, e.procid);
+  PutString(out, e.msgid);
+  PutString(out, e.format);
+  PutString(out, e.message);
+  PutVarint(out, e.fields.size());
+  for (const Field& f : e.fields) {
+    PutString(out, f.key);
+    PutString(out, f.value);
+  }
+  // Extensions (tag, length, bytes)* follow here; version 1 writes none.
+}
+
+Status DecodeRecord(std::string_view value, Record* r) {
+  Reader in(value);
+  auto bad = [](std::string_view what) {
+    return Status::Corruption(std::string("record value: ") + std::string(what));
+  };
+  std::uint8_t version;
+  if (!in.GetByte(&version)) return bad("empty");
+  if (version != kRecordFormatV1) {
+    return bad("unknown format version " + std::to_string(version));
+  }
+  RawRecord& raw = r->raw;
+  Event& e = r->event;
+  std::uint64_t u;
+  std::uint8_t b;
+  if (!in.GetFixed64(&u)) return bad("truncated received_ns");
+  raw.received_ns = static_cast<std::int64_t>(u);
+  if (!in.GetByte(&b) || b > static_cast<std::uint8_t>(Transport::kFile)) {
+    return bad("bad transport");
+  }
+  raw.transport = static_cast<Transport>(b);
+  if (!in.GetVarint(&u) || u > UINT32_MAX) return bad("bad raw flags");
+  raw.flags = static_cast<std::uint32_t>(u);
+  if (!in.GetVarint(&raw.original_size)) return bad("bad original_size");
+  if (!in.GetString(&raw.listener) || !in.GetString(&raw.peer) || !in.GetString(&raw.bytes)) {
+    return bad("truncated raw record");
+  }
+  if (!in.GetFixed64(&u)) return bad("truncated event_time_ns");
+  e.event_time_ns = static_cast<std::int64_t>(u);
+  if (!in.GetByte(&e.time_flags)) return bad("truncated time_flags");
+  std::int64_t facility, severity;
+  if (!in.GetZigZag(&facility) || !FitsInt(facility)) return bad("bad facility");
+  if (!in.GetZigZag(&severity) || !FitsInt(severity)) return bad("bad severity");
+  e.facility = static_cast<int>(facility);
+  e.severity = static_cast<int>(severity);
+  if (!in.GetByte(&b) || b < 1 || b > 3) return bad("bad info_class");
+  e.info_class = static_cast<InfoClass>(b);
+  if (!in.GetString(&e.host) || !in.GetString(&e.app) || !in.GetString(&e.procid) ||
+      !in.GetString(&e.msgid) || !in.GetString(&e.format) || !in.GetString(&e.message)) {
+    return bad("truncated event");
+  }
+  std::uint64_t nfields;
+  // Each field takes at least two bytes, which bounds the count before we allocate.
+  if (!in.GetVarint(&nfields) || nfields > value.size() / 2) return bad("bad field count");
+  e.fields.resize(nfields);
+  for (Field& f : e.fields) {
+    if (!in.GetString(&f.key) || !in.GetString(&f.value)) return bad("truncated field");
+  }
+  while (!in.done()) {  // extensions: unknown tags are skipped
+    std::uint64_t tag;
+    std::string_view data;
+    if (!in.GetVarint(&tag) || !in.GetView(&data)) return bad("truncated extension");
+  }
+  return Status::Ok();
+}
+
+}  // namespace mamori::storage::internal
