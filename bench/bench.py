@@ -1,0 +1,607 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark driver: mamori, rsyslog and syslog-ng on loopback (see README.md).
+
+Started by bench/run.sh, which builds and installs what this needs. For each daemon, scenario
+and run it starts a fresh daemon in the foreground on free loopback ports, replays the corpus at
+it with mamori-loadgen, counts at the receiver what arrived, and then stops the daemon. It
+writes RESULTS.md (the table) and results.json (every run).
+
+Python standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+POLL = 0.05  # seconds between looks at the receiver
+
+# The storage-only variant switches the rule engine off. The key is probed at startup: a config
+# error (exit code 2, unknown key) means this build has no such switch, and the variant is skipped.
+MAMORI_VARIANTS = {
+    "full": "",
+    "storage-only": "rules:\n  enabled: false\n",
+}
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    """A port free for both TCP and UDP on 127.0.0.1."""
+    for _ in range(100):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
+    raise RuntimeError("no free port")
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def tcp_ready(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def count_lines(path):
+    if not os.path.exists(path):
+        return 0
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 24)
+            if not b:
+                return n
+            n += b.count(b"\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# Daemons. Each knows how to start in the foreground on a port, and how to count what it has
+# received (a cheap progress value while running, an exact count at the end).
+
+
+class Daemon:
+    name = "?"
+
+    def __init__(self, workdir, port, args):
+        self.workdir = workdir
+        self.port = port
+        self.args = args
+        self.proc = None
+        self.out = os.path.join(workdir, "out.log")
+
+    def start(self):
+        self.stderr = open(os.path.join(self.workdir, "daemon.stderr"), "wb")
+        self.proc = subprocess.Popen(self.command(), stdout=self.stderr, stderr=self.stderr,
+                                     env=self.env(), cwd=self.workdir, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if self.ready():
+                time.sleep(0.2)  # the UDP input may come up just after the TCP one
+                return True
+            time.sleep(0.05)
+        return False
+
+    def env(self):
+        return None
+
+    def ready(self):
+        return tcp_ready(self.port)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is not None:
+            self.stderr.close()
+            return
+        self.proc.send_signal(signal.SIGTERM)  # only the PID we started
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+
+    def progress(self):
+        """Monotonic progress indicator (bytes written or messages stored)."""
+        try:
+            return os.path.getsize(self.out)
+        except OSError:
+            return 0
+
+    def final_count(self):
+        return count_lines(self.out)
+
+    def is_exact(self):
+        return False  # progress() is not a message count
+
+    def stderr_tail(self):
+        try:
+            with open(os.path.join(self.workdir, "daemon.stderr"), "rb") as f:
+                return f.read()[-2000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+
+class Rsyslog(Daemon):
+    name = "rsyslog"
+
+    def command(self):
+        conf = os.path.join(self.workdir, "rsyslog.conf")
+        os.makedirs(os.path.join(self.workdir, "rs-work"), exist_ok=True)
+        with open(conf, "w") as f:
+            f.write(f"""global(workDirectory="{self.workdir}/rs-work" maxMessageSize="64k")
+module(load="imtcp")
+module(load="imudp")
+input(type="imtcp" address="127.0.0.1" port="{self.port}")
+input(type="imudp" address="127.0.0.1" port="{self.port}" rcvbufSize="8m")
+template(name="plain" type="string"
+         string="%TIMESTAMP:::date-rfc3339% %HOSTNAME% %syslogtag%%msg:::sp-if-no-1st-sp%%msg%\\n")
+action(type="omfile" file="{self.out}" template="plain")
+""")
+        return [self.args.rsyslogd, "-n", "-f", conf, "-i", os.path.join(self.workdir, "rs.pid")]
+
+
+class SyslogNg(Daemon):
+    name = "syslog-ng"
+
+    def env(self):
+        e = dict(os.environ)
+        e["LD_LIBRARY_PATH"] = os.path.join(self.args.syslog_ng_root, "usr/lib/syslog-ng")
+        return e
+
+    def command(self):
+        conf = os.path.join(self.workdir, "syslog-ng.conf")
+        with open(conf, "w") as f:
+            # flow-control: a TCP sender is slowed down instead of messages being dropped when
+            # the destination queue is full (the default drops them), the same contract as
+            # rsyslog's and mamori's.
+            f.write(f"""@version: 3.38
+options {{ chain_hostnames(off); use_dns(no); use_fqdn(no); keep_hostname(yes);
+          stats_freq(0); log_msg_size(65536); }};
+source s_net {{
+  network(ip("127.0.0.1") port({self.port}) transport("tcp") max-connections(64)
+          log-iw-size(64000));
+  network(ip("127.0.0.1") port({self.port}) transport("udp") so-rcvbuf(8388608));
+}};
+destination d_file {{ file("{self.out}" template("${{ISODATE}} ${{HOST}} ${{MSGHDR}}${{MSG}}\\n")); }};
+log {{ source(s_net); destination(d_file); flags(flow-control); }};
+""")
+        root = self.args.syslog_ng_root
+        return [os.path.join(root, "usr/sbin/syslog-ng"), "-F", "--no-caps", "-f", conf,
+                f"--module-path={root}/usr/lib/syslog-ng/3.38",
+                "-p", os.path.join(self.workdir, "sng.pid"),
+                "-R", os.path.join(self.workdir, "sng.persist"),
+                "-c", os.path.join(self.workdir, "sng.ctl")]
+
+
+class Mamori(Daemon):
+    name = "mamori"
+
+    def __init__(self, workdir, port, args, variant):
+        super().__init__(workdir, port, args)
+        self.variant = variant
+        self.name = f"mamori ({variant})"
+        self.http_port = free_port()
+
+    def command(self):
+        cmd = [self.args.mamori, "serve", "--data-dir", os.path.join(self.workdir, "data"),
+               "--syslog-tcp", f"127.0.0.1:{self.port}", "--syslog-udp",
+               f"127.0.0.1:{self.port}", "--http", f"127.0.0.1:{self.http_port}",
+               "--log-level", "warn"]
+        extra = MAMORI_VARIANTS[self.variant]
+        if extra:
+            conf = os.path.join(self.workdir, "mamori.yaml")
+            with open(conf, "w") as f:
+                f.write(extra)
+            cmd += ["--config", conf]
+        return cmd
+
+    def metrics(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics",
+                                        timeout=2) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        out = {}
+        for line in text.splitlines():
+            if line.startswith("#"):
+                continue
+            m = re.match(r"^(mamori_events_(?:stored|received|dropped)_total)(\{[^}]*\})?\s+(\S+)",
+                         line)
+            if m:
+                out[m.group(1)] = out.get(m.group(1), 0) + float(m.group(3))
+        return out
+
+    def ready(self):
+        return tcp_ready(self.port) and self.metrics() is not None
+
+    def progress(self):
+        m = self.metrics()
+        return int(m.get("mamori_events_stored_total", 0)) if m else 0
+
+    def final_count(self):
+        m = self.metrics() or {}
+        self.last_metrics = m
+        return int(m.get("mamori_events_stored_total", 0))
+
+    def is_exact(self):
+        return True
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def run_once(args, make_daemon, scenario, run_index):
+    workdir = os.path.join(args.workdir, f"{make_daemon.label}-{scenario['id']}-{run_index}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    port = free_port()
+    d = make_daemon(workdir, port)
+    result = {"daemon": d.name, "scenario": scenario["id"], "run": run_index}
+    try:
+        if not d.start():
+            result["error"] = "daemon did not start: " + d.stderr_tail()
+            return result
+        pid = d.proc.pid
+        cpu0 = proc_cpu_seconds(pid)
+        lg = [args.loadgen, "--quiet", "--host", "127.0.0.1", "--port", str(port),
+              "--corpus", args.corpus, "--format", args.format] + scenario["loadgen"]
+        if args.pin_loadgen:
+            lg = ["taskset", "-c", args.pin_loadgen] + lg
+        lg_out = open(os.path.join(workdir, "loadgen.json"), "wb")
+        t_launch = time.time()
+        gen = subprocess.Popen(lg, stdout=lg_out, stderr=subprocess.PIPE)
+        udp = scenario["transport"] == "udp"
+        # After the generator is done: UDP is complete when nothing arrives for 1 s; TCP when
+        # the count is reached (exact counters) or nothing arrives for 2 s (file sizes).
+        quiet_after = 1.0 if udp else 2.0
+        last_val, last_change = d.progress(), time.time()
+        gen_done_at = None
+        timed_out = False
+        deadline = time.monotonic() + args.run_timeout
+        expected = scenario["count"]
+        while True:
+            time.sleep(POLL)
+            now = time.time()
+            v = d.progress()
+            if v != last_val:
+                last_val, last_change = v, now
+            if gen_done_at is None and gen.poll() is not None:
+                gen_done_at = now
+            if d.proc.poll() is not None:
+                result["error"] = "daemon exited during the run: " + d.stderr_tail()
+                break
+            if gen_done_at is not None:
+                if d.is_exact() and v >= expected:
+                    break
+                if now - max(last_change, gen_done_at) > quiet_after:
+                    break
+            if time.monotonic() > deadline:
+                timed_out = True
+                break
+        if gen.poll() is None:
+            gen.kill()  # only the generator we started
+        gen_err = gen.communicate()[1].decode(errors="replace")
+        lg_out.close()
+        cpu = proc_cpu_seconds(pid) - cpu0
+        hwm = proc_hwm_kib(pid)
+        if not d.is_exact():
+            d.stop()  # a file daemon flushes what it still buffers, then the lines are counted
+        received = d.final_count()
+        try:
+            with open(os.path.join(workdir, "loadgen.json")) as f:
+                gen_summary = json.loads(f.read().strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError):
+            gen_summary = None
+        if gen_summary is None:
+            result["error"] = "loadgen gave no summary: " + gen_err[-500:]
+            result["received"] = received
+            result["seconds"] = last_change - t_launch
+            result["msg_per_sec"] = received / result["seconds"] if result["seconds"] > 0 else 0
+            result["timed_out"] = timed_out
+        else:
+            start = gen_summary["start_unix"]
+            elapsed = max(last_change - start, 1e-6)
+            result.update({
+                "sent": gen_summary["messages"],
+                "received": received,
+                "lost": gen_summary["messages"] - received,
+                "seconds": elapsed,
+                "msg_per_sec": received / elapsed,
+                "loadgen_msg_per_sec": gen_summary["msg_per_sec"],
+                "loadgen_cpu_seconds": gen_summary["cpu_seconds"],
+                "timed_out": timed_out,
+            })
+        result["cpu_seconds"] = cpu
+        result["peak_rss_kib"] = hwm
+        if isinstance(d, Mamori):
+            result["metrics"] = getattr(d, "last_metrics", {})
+    finally:
+        d.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def probe_mamori_variant(args, variant):
+    """True if this mamori build accepts the variant's config (i.e. starts with it)."""
+    workdir = os.path.join(args.workdir, f"probe-{variant}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    d = Mamori(workdir, free_port(), args, variant)
+    try:
+        ok = d.start()
+        if not ok:
+            log(f"mamori variant '{variant}' not available: {d.stderr_tail().strip()[-300:]}")
+        return ok
+    finally:
+        d.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def scenarios(args):
+    out = []
+    tcp_count = args.tcp_count
+    out.append({"id": "tcp-1", "title": "TCP, 1 connection", "transport": "tcp",
+                "count": tcp_count,
+                "loadgen": ["--mode", "tcp", "--connections", "1", "--count", str(tcp_count),
+                            "--framing", args.framing]})
+    out.append({"id": "tcp-4", "title": "TCP, 4 connections", "transport": "tcp",
+                "count": tcp_count,
+                "loadgen": ["--mode", "tcp", "--connections", "4", "--count", str(tcp_count),
+                            "--framing", args.framing]})
+    for rate in args.udp_rates:
+        n = int(rate * args.udp_seconds)
+        out.append({"id": f"udp-{rate // 1000}k", "title": f"UDP, {rate // 1000}k msg/s offered",
+                    "transport": "udp", "count": n, "rate": rate,
+                    "loadgen": ["--mode", "udp", "--rate", str(rate), "--count", str(n)]})
+    if args.scenarios:
+        wanted = set(args.scenarios.split(","))
+        out = [s for s in out if s["id"] in wanted]
+    return out
+
+
+def summarize(runs):
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return None
+    rates = [r["msg_per_sec"] for r in ok]
+    return {
+        "runs": len(ok),
+        "failed": len(runs) - len(ok),
+        "median": statistics.median(rates),
+        "min": min(rates),
+        "max": max(rates),
+        "cpu": statistics.median(r["cpu_seconds"] for r in ok),
+        "cpu_per_msg_us": statistics.median(
+            r["cpu_seconds"] / r["received"] * 1e6 for r in ok if r.get("received")) if any(
+                r.get("received") for r in ok) else None,
+        "rss_mib": max(r["peak_rss_kib"] for r in ok) / 1024,
+        "lost": sum(r.get("lost", 0) for r in ok),
+        "sent": sum(r.get("sent", 0) for r in ok),
+        "timed_out": sum(1 for r in ok if r.get("timed_out")),
+    }
+
+
+def machine_info():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return {"nproc": os.cpu_count(), "cpu": model, "ram": mem, "kernel": platform.release(),
+            "loadavg": load}
+
+
+def fmt_rate(x):
+    return f"{x:,.0f}"
+
+
+def write_results(args, info, table, all_runs, started, finished, notes):
+    lines = []
+    lines.append("# Benchmark results: mamori vs rsyslog vs syslog-ng\n")
+    lines.append("Produced by `bench/run.sh` (see [README.md](README.md) for the method and the "
+                 "meaning of each column). All daemons ran on this machine, in the same run, on "
+                 "loopback.\n")
+    lines.append("| | |\n| --- | --- |")
+    lines.append(f"| date | {started} (finished {finished}) |")
+    lines.append(f"| command | `{args.command_line}` |")
+    lines.append(f"| machine | {info['nproc']} CPUs, {info['cpu']}, {info['ram']} RAM, "
+                 f"Linux {info['kernel']} |")
+    lines.append(f"| load average before / after | {info['loadavg']} / "
+                 f"{info.get('loadavg_after', '?')} |")
+    lines.append(f"| mamori | commit `{args.mamori_commit}` |")
+    lines.append(f"| rsyslog | {args.rsyslog_version} |")
+    lines.append(f"| syslog-ng | {args.syslog_ng_version} |")
+    lines.append(f"| messages | format RFC {args.format}, TCP framing `{args.framing}`, "
+                 f"{args.tcp_count:,} per TCP run, {args.udp_seconds:g} s per UDP run; "
+                 f"{args.runs} runs per cell |")
+    pin = f"loadgen pinned to CPU {args.pin_loadgen}" if args.pin_loadgen else "no CPU pinning"
+    lines.append(f"| CPU placement | {pin} |")
+    lines.append("")
+    for n in notes:
+        lines.append(f"> {n}\n")
+    lines.append("| scenario | daemon | msg/s median | min | max | mamori / rsyslog | "
+                 "CPU s (median) | CPU µs/msg | peak RSS MiB | lost / sent |")
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for sc, rows in table:
+        rs = next((s for name, s in rows if name == "rsyslog" and s), None)
+        for name, s in rows:
+            if s is None:
+                lines.append(f"| {sc['title']} | {name} | — | — | — | — | — | — | — | "
+                             f"failed |")
+                continue
+            ratio = ""
+            if name.startswith("mamori") and rs:
+                ratio = f"{s['median'] / rs['median']:.2f}"
+            lost = f"{s['lost']:,} / {s['sent']:,}"
+            if s["timed_out"]:
+                lost += f" ({s['timed_out']} timed out)"
+            if s["failed"]:
+                lost += f" ({s['failed']} failed)"
+            cpm = f"{s['cpu_per_msg_us']:.2f}" if s["cpu_per_msg_us"] else "—"
+            lines.append(f"| {sc['title']} | {name} | {fmt_rate(s['median'])} | "
+                         f"{fmt_rate(s['min'])} | {fmt_rate(s['max'])} | {ratio} | "
+                         f"{s['cpu']:.2f} | {cpm} | {s['rss_mib']:.1f} | {lost} |")
+    lines.append("")
+    lines.append("## Every run\n")
+    lines.append("| scenario | daemon | run | sent | received | seconds | msg/s | CPU s | "
+                 "peak RSS MiB | loadgen msg/s | loadgen CPU s |")
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in all_runs:
+        if "error" in r:
+            err = r["error"].replace("\n", " ").replace("|", "/")[:200]
+            lines.append(f"| {r['scenario']} | {r['daemon']} | {r['run']} | error: {err} "
+                         f"| | | | | | | |")
+            continue
+        lines.append(f"| {r['scenario']} | {r['daemon']} | {r['run']} | {r.get('sent', 0):,} | "
+                     f"{r['received']:,} | {r['seconds']:.2f} | {fmt_rate(r['msg_per_sec'])} | "
+                     f"{r['cpu_seconds']:.2f} | {r['peak_rss_kib'] / 1024:.1f} | "
+                     f"{fmt_rate(r.get('loadgen_msg_per_sec', 0))} | "
+                     f"{r.get('loadgen_cpu_seconds', 0):.2f} |")
+    lines.append("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    with open(args.json_out, "w") as f:
+        json.dump({"machine": info, "started": started, "finished": finished,
+                   "command": args.command_line, "mamori_commit": args.mamori_commit,
+                   "rsyslog": args.rsyslog_version, "syslog_ng": args.syslog_ng_version,
+                   "notes": notes, "runs": all_runs}, f, indent=1)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--loadgen", required=True)
+    p.add_argument("--mamori", default="")
+    p.add_argument("--rsyslogd", default="")
+    p.add_argument("--syslog-ng-root", default="")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--json-out", required=True)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--tcp-count", type=int, default=3_000_000)
+    p.add_argument("--udp-seconds", type=float, default=5.0)
+    p.add_argument("--udp-rates", default="50000,100000,200000")
+    p.add_argument("--format", default="3164")
+    p.add_argument("--framing", default="lf")
+    p.add_argument("--scenarios", default="")
+    p.add_argument("--daemons", default="rsyslog,syslog-ng,mamori")
+    p.add_argument("--run-timeout", type=float, default=60.0)
+    p.add_argument("--pin-loadgen", default="")
+    p.add_argument("--keep", action="store_true", help="keep each run's work directory")
+    p.add_argument("--command-line", default=" ".join(sys.argv))
+    p.add_argument("--mamori-commit", default="?")
+    p.add_argument("--rsyslog-version", default="?")
+    p.add_argument("--syslog-ng-version", default="?")
+    p.add_argument("--note", action="append", default=[])
+    args = p.parse_args()
+    args.udp_rates = [int(x) for x in args.udp_rates.split(",") if x]
+
+    os.makedirs(args.workdir, exist_ok=True)
+    info = machine_info()
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    notes = list(args.note)
+
+    makers = []
+    wanted = args.daemons.split(",")
+
+    def maker(label, fn):
+        fn.label = label
+        makers.append(fn)
+
+    if "rsyslog" in wanted and args.rsyslogd:
+        maker("rsyslog", lambda w, port: Rsyslog(w, port, args))
+    if "syslog-ng" in wanted and args.syslog_ng_root:
+        maker("syslog-ng", lambda w, port: SyslogNg(w, port, args))
+    if "mamori" in wanted and args.mamori:
+        for variant in MAMORI_VARIANTS:
+            if probe_mamori_variant(args, variant):
+                maker(f"mamori-{variant}",
+                      (lambda v: lambda w, port: Mamori(w, port, args, v))(variant))
+            elif variant == "storage-only":
+                notes.append("mamori storage-only: this build has no switch to turn the rule "
+                             "engine off (`rules: {enabled: false}` is rejected), so only the "
+                             "pipeline as built is measured.")
+            else:
+                notes.append(f"mamori ({variant}) did not start; see the error in the run log.")
+
+    table = []
+    all_runs = []
+    for sc in scenarios(args):
+        rows = []
+        for mk in makers:
+            runs = []
+            for i in range(1, args.runs + 1):
+                r = run_once(args, mk, sc, i)
+                runs.append(r)
+                all_runs.append(r)
+                if "error" in r:
+                    log(f"{sc['id']} {r['daemon']} run {i}: ERROR {r['error'][:300]}")
+                else:
+                    log(f"{sc['id']} {r['daemon']} run {i}: {r['msg_per_sec']:,.0f} msg/s, "
+                        f"received {r['received']:,}/{r.get('sent', 0):,}, "
+                        f"{r['seconds']:.2f} s, cpu {r['cpu_seconds']:.2f} s, "
+                        f"rss {r['peak_rss_kib'] / 1024:.0f} MiB")
+            name = runs[0]["daemon"] if runs else mk.label
+            rows.append((name, summarize(runs)))
+        table.append((sc, rows))
+        # Write after every scenario, so that an interrupted run still leaves a table.
+        finished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        with open("/proc/loadavg") as f:
+            info["loadavg_after"] = " ".join(f.read().split()[:3])
+        write_results(args, info, table, all_runs, started, finished, notes)
+    log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
