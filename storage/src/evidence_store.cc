@@ -4,6 +4,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
@@ -44,8 +45,35 @@ void SetCompression(rocksdb::ColumnFamilyOptions* cf) {
   if (Supported(rocksdb::kZSTD)) cf->bottommost_compression = rocksdb::kZSTD;
 }
 
+// Prefixes for memtable insert hints: the memtable remembers where the last key of each
+// prefix went, so keys that arrive in order (seqs; event times, mostly) are inserted in O(1)
+// instead of a full skiplist search. This about doubles Append throughput.
+class HintPrefix final : public rocksdb::SliceTransform {
+ public:
+  // kAll: one prefix for the whole column family. kHost: the host_idx length + host prefix.
+  enum class Kind { kAll, kHost };
+  explicit HintPrefix(Kind kind) : kind_(kind) {}
+  const char* Name() const override {
+    return kind_ == Kind::kAll ? "mamori.HintAll" : "mamori.HintHost";
+  }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    if (kind_ == Kind::kAll) return rocksdb::Slice();
+    return rocksdb::Slice(key.data(), 4 + HostLen(key));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return kind_ == Kind::kAll || (key.size() >= 4 && key.size() >= 4 + HostLen(key));
+  }
+
+ private:
+  static std::size_t HostLen(const rocksdb::Slice& key) {
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    return (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+  }
+  Kind kind_;
+};
+
 rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                       std::size_t block_size) {
+                                       std::size_t block_size, HintPrefix::Kind hint) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -55,6 +83,7 @@ rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& ca
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.level_compaction_dynamic_level_bytes = true;
   SetCompression(&cf);
+  cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<HintPrefix>(hint);
   return cf;
 }
 
@@ -133,10 +162,13 @@ Status EvidenceStore::OpenDb() {
   db.keep_log_file_num = 5;
   db.max_open_files = -1;  // required by secondary instances; cheap for our file counts
   db.bytes_per_sync = 1 << 20;
+  // One writer thread: concurrent memtable inserts buy nothing, and they disable insert hints.
+  db.allow_concurrent_memtable_write = false;
 
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  const auto records_opts = CfOptions(cache, 16 * 1024);
-  const auto index_opts = CfOptions(cache, 16 * 1024);
+  const auto records_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll);
+  const auto time_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll);
+  const auto host_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kHost);
   const std::vector<std::string> ours = {internal::kRecordsCf, internal::kTimeIdxCf,
                                          internal::kHostIdxCf, internal::kMetaCf};
   // Every column family that exists must be opened, including ones a newer version added.
@@ -151,10 +183,15 @@ Status EvidenceStore::OpenDb() {
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (const auto& n : names) {
-    const bool is_index = n == internal::kTimeIdxCf || n == internal::kHostIdxCf;
-    descs.emplace_back(n, n == internal::kRecordsCf ? records_opts
-                          : is_index                ? index_opts
-                                                    : rocksdb::ColumnFamilyOptions());
+    if (n == internal::kRecordsCf) {
+      descs.emplace_back(n, records_opts);
+    } else if (n == internal::kTimeIdxCf) {
+      descs.emplace_back(n, time_opts);
+    } else if (n == internal::kHostIdxCf) {
+      descs.emplace_back(n, host_opts);
+    } else {
+      descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    }
   }
 
   rocksdb::Status s;

@@ -76,6 +76,12 @@ class Reader {
     p_ += n;
     return true;
   }
+  bool GetBytes(std::uint64_t n, std::string* s) {
+    if (n > static_cast<std::uint64_t>(end_ - p_)) return false;
+    s->assign(p_, n);
+    p_ += n;
+    return true;
+  }
   bool GetString(std::string* s) {
     std::string_view v;
     if (!GetView(&v)) return false;
@@ -117,7 +123,14 @@ void EncodeRecord(const Record& r, std::string* out) {
   PutString(out, e.procid);
   PutString(out, e.msgid);
   PutString(out, e.format);
-  PutString(out, e.message);
+  // The message is usually the tail of the raw bytes: then only its length is stored.
+  const std::string_view rb = raw.bytes;
+  if (rb.size() >= e.message.size() && rb.substr(rb.size() - e.message.size()) == e.message) {
+    PutVarint(out, (std::uint64_t{e.message.size()} << 1) | 1);
+  } else {
+    PutVarint(out, std::uint64_t{e.message.size()} << 1);
+    out->append(e.message);
+  }
   PutVarint(out, e.fields.size());
   for (const Field& f : e.fields) {
     PutString(out, f.key);
@@ -163,8 +176,17 @@ Status DecodeRecord(std::string_view value, Record* r) {
   if (!in.GetByte(&b) || b < 1 || b > 3) return bad("bad info_class");
   e.info_class = static_cast<InfoClass>(b);
   if (!in.GetString(&e.host) || !in.GetString(&e.app) || !in.GetString(&e.procid) ||
-      !in.GetString(&e.msgid) || !in.GetString(&e.format) || !in.GetString(&e.message)) {
+      !in.GetString(&e.msgid) || !in.GetString(&e.format)) {
     return bad("truncated event");
+  }
+  std::uint64_t message_len;
+  if (!in.GetVarint(&message_len)) return bad("truncated message");
+  if (message_len & 1) {  // the last message_len >> 1 bytes of the raw bytes
+    message_len >>= 1;
+    if (message_len > raw.bytes.size()) return bad("message reference out of range");
+    e.message.assign(raw.bytes, raw.bytes.size() - message_len, message_len);
+  } else if (!in.GetBytes(message_len >> 1, &e.message)) {
+    return bad("truncated message");
   }
   std::uint64_t nfields;
   // Each field takes at least two bytes, which bounds the count before we allocate.

@@ -68,6 +68,30 @@ TEST(RecordCodecTest, EveryTruncationIsCorruptionNotACrash) {
   }
 }
 
+TEST(RecordCodecTest, MessageThatEndsTheRawBytesIsStoredAsAReference) {
+  Record in = FullRecord();
+  in.raw.bytes = std::string("<13>host app: the \0message", 26);
+  in.event.message = std::string("the \0message", 12);
+  std::string ref;
+  EncodeRecord(in, &ref);
+  Record out;
+  ASSERT_TRUE(DecodeRecord(ref, &out).ok());
+  ExpectSame(in, out);
+
+  Record inline_msg = in;
+  inline_msg.event.message = "the message";  // not the tail of the raw bytes
+  std::string enc;
+  EncodeRecord(inline_msg, &enc);
+  ASSERT_TRUE(DecodeRecord(enc, &out).ok());
+  ExpectSame(inline_msg, out);
+  EXPECT_EQ(enc.size(), ref.size() + inline_msg.event.message.size());
+
+  for (std::size_t n = 0; n < ref.size(); ++n) {
+    EXPECT_EQ(DecodeRecord(std::string_view(ref).substr(0, n), &out).code(),
+              Status::Code::kCorruption);
+  }
+}
+
 TEST(RecordCodecTest, UnknownVersionAndGarbage) {
   std::string enc;
   EncodeRecord(FullRecord(), &enc);
