@@ -323,7 +323,9 @@ class Session : public std::enable_shared_from_this<Session> {
     state_->metrics.Observe(route_, status_, elapsed.count());
     res_ = {};
     if (ec) return CloseNow();
-    if (close_after_write_ || state_->stopping_flag.load()) return Linger();
+    // Shutting down: no lingering (Stop() promises the connection goes away promptly).
+    if (state_->stopping_flag.load()) return CloseNow();
+    if (close_after_write_) return Linger();
     DoReadHeader();
   }
 

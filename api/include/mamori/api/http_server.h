@@ -9,10 +9,12 @@
 // Handlers are called on those I/O threads, concurrently for different connections: a Handler
 // must be thread-safe. It may block briefly (a search); anything long is the handler's concern.
 //
-// Ownership: the caller owns the io_context and the prometheus::Registry; both must outlive the
-// server. The server copies the handlers; whatever a handler captures must stay valid until the
-// threads running the io_context have been joined (a response in flight at Stop() still
-// completes, and may still be calling its handler).
+// Ownership: the caller owns the io_context and the prometheus::Registry. The server copies the
+// handlers. Connections can outlive the HttpServer object (a response in flight at Stop() still
+// completes, and may still be calling its handler; a connection still queued in the io_context
+// is destroyed with it). So the Registry, and whatever a handler captures, must outlive both the
+// threads running the io_context and the io_context itself: create them before the io_context,
+// and destroy them after it.
 //
 // Limits: a request header larger than kMaxHeaderBytes gets 431, a body larger than
 // HttpConfig::max_body_bytes gets 413, an unparseable request (garbage bytes, bad
