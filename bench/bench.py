@@ -27,8 +27,11 @@ import urllib.request
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 POLL = 0.05  # seconds between looks at the receiver
 
-# The storage-only variant switches the rule engine off. The key is probed at startup: a config
-# error (exit code 2, unknown key) means this build has no such switch, and the variant is skipped.
+# mamori's two pipelines, as YAML given with --config (flags set the ports and the data dir).
+# The storage-only variant switches the rule engine off. Each variant is probed at startup: a
+# config error (exit code 2, unknown key) means this build has no such switch, and the variant is
+# skipped with a note in RESULTS.md. run.sh --mamori-full-config / --mamori-storage-config
+# replace them (e.g. to point the full pipeline at the default rule pack plus 100 Sigma rules).
 MAMORI_VARIANTS = {
     "full": "",
     "storage-only": "rules:\n  enabled: false\n",
@@ -55,6 +58,15 @@ def free_port():
             t.close()
             u.close()
     raise RuntimeError("no free port")
+
+
+def udp_rcvbuf():
+    """What an SO_RCVBUF request of 8 MiB amounts to before the kernel doubles it."""
+    try:
+        with open("/proc/sys/net/core/rmem_max") as f:
+            return min(8 << 20, int(f.read()))
+    except (OSError, ValueError):
+        return 8 << 20
 
 
 def proc_cpu_seconds(pid):
@@ -169,11 +181,14 @@ class Rsyslog(Daemon):
         conf = os.path.join(self.workdir, "rsyslog.conf")
         os.makedirs(os.path.join(self.workdir, "rs-work"), exist_ok=True)
         with open(conf, "w") as f:
+            # UDP receive buffer: syslog-ng and mamori ask SO_RCVBUF for 8 MiB, which the kernel
+            # caps at net.core.rmem_max and then doubles; rsyslog (as root) forces its value past
+            # the cap (SO_RCVBUFFORCE), so it is given the capped value: all three get the same.
             f.write(f"""global(workDirectory="{self.workdir}/rs-work" maxMessageSize="64k")
 module(load="imtcp")
 module(load="imudp")
 input(type="imtcp" address="127.0.0.1" port="{self.port}")
-input(type="imudp" address="127.0.0.1" port="{self.port}" rcvbufSize="8m")
+input(type="imudp" address="127.0.0.1" port="{self.port}" rcvbufSize="{udp_rcvbuf()}")
 template(name="plain" type="string"
          string="%TIMESTAMP:::date-rfc3339% %HOSTNAME% %syslogtag%%msg:::sp-if-no-1st-sp%%msg%\\n")
 action(type="omfile" file="{self.out}" template="plain")
@@ -544,7 +559,17 @@ def main():
     p.add_argument("--rsyslog-version", default="?")
     p.add_argument("--syslog-ng-version", default="?")
     p.add_argument("--note", action="append", default=[])
+    p.add_argument("--mamori-full-config", default="",
+                   help="YAML merged into mamori's config for the full pipeline")
+    p.add_argument("--mamori-storage-config", default="",
+                   help="YAML for the storage-only pipeline (default: rules: {enabled: false})")
     args = p.parse_args()
+    if args.mamori_full_config:
+        with open(args.mamori_full_config) as f:
+            MAMORI_VARIANTS["full"] = f.read()
+    if args.mamori_storage_config:
+        with open(args.mamori_storage_config) as f:
+            MAMORI_VARIANTS["storage-only"] = f.read()
     args.udp_rates = [int(x) for x in args.udp_rates.split(",") if x]
 
     os.makedirs(args.workdir, exist_ok=True)
