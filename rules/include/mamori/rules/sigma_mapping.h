@@ -1,0 +1,69 @@
+// SigmaMapping: how a rule's `logsource` and Sigma field names become conditions on mamori event
+// fields. The same log source table serves mamori rules (`logsource: {product: windows, ...}`).
+//
+// A log source (product, category or service) maps to constraints: an event field and the values
+// it may take (case-insensitive; an empty list means "the field exists"). A rule applies to an
+// event only when every constraint of every mapped logsource attribute holds; attributes that are
+// not in the table add no constraint (the loader warns). Rules are indexed by these constraints.
+//
+// A Sigma field name maps, per product, through `fields` (exact renames) and then `prefix`
+// (prepended to names not in the table). Products without an entry keep names unchanged.
+//
+// The mapping is data; load a custom one with FromYaml. Format (the default, abridged):
+//   products:
+//     windows:
+//       prefix: Event.EventData.
+//       fields: {EventID: Event.System.EventID, Channel: Event.System.Channel, ...}
+//       logsource:
+//         product: {Event.System.Channel: []}
+//         category:
+//           process_creation: {Event.System.EventID: [1, 4688]}
+//         service:
+//           security: {Event.System.Channel: [Security]}
+//
+// Thread-safety: a value type; const methods may be called from any thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mamori/core/status.h"
+
+namespace mamori::rules {
+
+struct LogSourceConstraint {
+  std::string field;                // event field key or pseudo-field (see README)
+  std::vector<std::string> values;  // any of, case-insensitive; empty = the field exists
+};
+
+struct SigmaProductMapping {
+  std::string prefix;                         // prepended to unmapped field names
+  std::map<std::string, std::string> fields;  // Sigma name -> event field key
+  std::vector<LogSourceConstraint> product;   // constraints of the product itself
+  std::map<std::string, std::vector<LogSourceConstraint>> category;
+  std::map<std::string, std::vector<LogSourceConstraint>> service;
+};
+
+class SigmaMapping {
+ public:
+  // The built-in mapping: Windows event JSON (Event.System / Event.EventData) with the Sysmon,
+  // Security, PowerShell, Defender and other channels; Linux services by syslog app name.
+  static SigmaMapping Default();
+  // Parses a mapping document (format above). Errors name the key.
+  static Result<SigmaMapping> FromYaml(std::string_view yaml);
+
+  // The event field for a Sigma field name used under `product` (may be empty).
+  std::string MapField(std::string_view product, std::string_view name) const;
+  // Constraints for a logsource; unmapped attributes are appended to `unmapped` ("category: x").
+  std::vector<LogSourceConstraint> Constraints(std::string_view product, std::string_view category,
+                                               std::string_view service,
+                                               std::vector<std::string>* unmapped) const;
+
+  std::map<std::string, SigmaProductMapping> products;
+  // Mapping for products not listed above (also used when a rule has no product).
+  SigmaProductMapping fallback;
+};
+
+}  // namespace mamori::rules

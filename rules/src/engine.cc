@@ -1,0 +1,604 @@
+// The streaming engine: per-event evaluation over the compiled rule set, correlation state,
+// suppression and statistics.
+#include "mamori/rules/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <charconv>
+#include <cstdlib>
+#include <deque>
+#include <list>
+#include <unordered_map>
+
+#include "compiled.h"
+
+namespace mamori::rules {
+
+using internal::Compiled;
+using internal::CompiledRule;
+using internal::CorrType;
+using internal::ExprDef;
+using internal::LeafDef;
+
+namespace {
+
+constexpr std::size_t kMaxHitsPerGroup = 4096;
+constexpr std::int64_t kNoTime = INT64_MIN;
+
+// A map with least-recently-used order: front = most recent.
+template <typename V>
+class LruMap {
+ public:
+  struct Entry {
+    std::string key;
+    V value;
+  };
+  // Finds or inserts `key` and makes it the most recent. *evicted counts evictions past `cap`.
+  V& Touch(const std::string& key, std::size_t cap, std::uint64_t* evicted) {
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      list_.splice(list_.begin(), list_, it->second);
+      return it->second->value;
+    }
+    while (!list_.empty() && list_.size() >= cap) {
+      index_.erase(list_.back().key);
+      list_.pop_back();
+      ++*evicted;
+    }
+    list_.push_front(Entry{key, V{}});
+    index_.emplace(key, list_.begin());
+    return list_.front().value;
+  }
+  V* Find(const std::string& key) {
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &it->second->value;
+  }
+  // Removes the least recent entries while pred(value) holds.
+  template <typename Pred>
+  void ExpireWhile(Pred pred) {
+    while (!list_.empty() && pred(list_.back().value)) {
+      index_.erase(list_.back().key);
+      list_.pop_back();
+    }
+  }
+  void Erase(const std::string& key) {
+    auto it = index_.find(key);
+    if (it == index_.end()) return;
+    list_.erase(it->second);
+    index_.erase(it);
+  }
+  std::size_t size() const { return list_.size(); }
+
+ private:
+  std::list<Entry> list_;
+  std::unordered_map<std::string, typename std::list<Entry>::iterator> index_;
+};
+
+struct Hit {
+  std::int64_t t;
+  std::uint64_t seq;
+  int input;
+  std::string value;
+};
+
+struct Group {
+  std::int64_t last_t = kNoTime;
+  std::deque<Hit> hits;
+  std::unordered_map<std::string, int> values;  // distinct: value -> hits holding it
+  std::vector<int> input_hits;                  // temporal: per input
+  // Ordered: per step, the start time, last time and evidence of the latest chain through it.
+  std::vector<std::int64_t> chain_start, chain_last;
+  std::vector<std::vector<std::uint64_t>> chain_seqs;
+  std::vector<Field> key_fields;
+};
+
+struct RuleState {
+  LruMap<Group> groups;
+  LruMap<std::int64_t> suppress;  // group key -> time of the last alert
+  RuleStats stats;
+  std::int64_t watermark = kNoTime;
+};
+
+bool ParseNumber(std::string_view s, double* out) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  if (s.empty()) return false;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    unsigned long long v = 0;
+    auto [p, ec] = std::from_chars(s.data() + 2, s.data() + s.size(), v, 16);
+    if (ec != std::errc() || p != s.data() + s.size()) return false;
+    *out = static_cast<double>(v);
+    return true;
+  }
+  if (s.front() == '+') s.remove_prefix(1);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string Expand(const std::string& tmpl, const std::vector<Field>& fields, const Record& r) {
+  std::string out;
+  std::string scratch;
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] == '{') {
+      size_t end = tmpl.find('}', i);
+      if (end != std::string::npos) {
+        std::string name = tmpl.substr(i + 1, end - i - 1);
+        std::string_view v;
+        bool found = false;
+        for (auto& f : fields) {
+          if (f.key == name) {
+            v = f.value;
+            found = true;
+            break;
+          }
+        }
+        if (!found) found = internal::Resolve(internal::FieldRef::Of(name), r, &scratch, &v);
+        out.append(found ? v : std::string_view("-"));
+        i = end;
+        continue;
+      }
+    }
+    out.push_back(tmpl[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Engine::State {
+  const Compiled* c = nullptr;
+  std::vector<std::uint32_t> leaf_hit;
+  std::vector<std::uint32_t> matcher_done;
+  std::uint32_t epoch = 0;
+  std::vector<int> set_hits;
+  std::string scratch, scratch2, lower;
+  std::vector<RuleState> rules;
+  const Record* record = nullptr;
+
+  void Reset(const Compiled* compiled) {
+    c = compiled;
+    leaf_hit.assign(c->leaves.size(), 0);
+    matcher_done.assign(c->matchers.size(), 0);
+    epoch = 0;
+  }
+
+  void NextEpoch() {
+    if (++epoch == 0) {
+      std::fill(leaf_hit.begin(), leaf_hit.end(), 0);
+      std::fill(matcher_done.begin(), matcher_done.end(), 0);
+      epoch = 1;
+    }
+  }
+
+  void Scan(int m, std::uint64_t* fallbacks) {
+    matcher_done[m] = epoch;
+    const auto& fm = c->matchers[m];
+    std::string_view v;
+    if (!internal::Resolve(fm.field, *record, &scratch, &v)) return;
+    if (!fm.exact.empty()) {
+      auto it = fm.exact.find(std::string(v));
+      if (it != fm.exact.end()) {
+        for (int l : it->second) leaf_hit[l] = epoch;
+      }
+    }
+    if (!fm.exact_ci.empty()) {
+      internal::AsciiLower(v, &lower);
+      auto it = fm.exact_ci.find(lower);
+      if (it != fm.exact_ci.end()) {
+        for (int l : it->second) leaf_hit[l] = epoch;
+      }
+    }
+    if (fm.singles.empty()) return;
+    set_hits.clear();
+    bool use_singles = fm.set == nullptr;
+    if (!use_singles) {
+      RE2::Set::ErrorInfo err{RE2::Set::kNoError};
+      if (!fm.set->Match(v, &set_hits, &err) && err.kind != RE2::Set::kNoError) {
+        use_singles = true;
+        ++*fallbacks;
+      }
+    }
+    if (use_singles) {
+      set_hits.clear();
+      for (size_t i = 0; i < fm.singles.size(); ++i) {
+        if (fm.singles[i]->ok() && RE2::PartialMatch(v, *fm.singles[i])) {
+          set_hits.push_back(static_cast<int>(i));
+        }
+      }
+    }
+    for (int h : set_hits) {
+      for (int l : fm.set_leaves[h]) leaf_hit[l] = epoch;
+    }
+  }
+
+  bool EvalLeaf(int li, std::uint64_t* fallbacks) {
+    const auto& l = c->leaves[li];
+    switch (l.kind) {
+      case LeafDef::Kind::kString:
+        if (matcher_done[l.matcher] != epoch) Scan(l.matcher, fallbacks);
+        return leaf_hit[li] == epoch;
+      case LeafDef::Kind::kExists: {
+        std::string_view v;
+        return internal::Resolve(l.field, *record, &scratch, &v) == l.exists;
+      }
+      case LeafDef::Kind::kEmpty: {
+        std::string_view v;
+        return !internal::Resolve(l.field, *record, &scratch, &v) || v.empty();
+      }
+      case LeafDef::Kind::kNumeric: {
+        std::string_view v;
+        double x;
+        if (!internal::Resolve(l.field, *record, &scratch, &v) || !ParseNumber(v, &x)) {
+          return false;
+        }
+        switch (l.num_op) {
+          case LeafDef::NumOp::kGt: return x > l.number;
+          case LeafDef::NumOp::kGte: return x >= l.number;
+          case LeafDef::NumOp::kLt: return x < l.number;
+          case LeafDef::NumOp::kLte: return x <= l.number;
+          case LeafDef::NumOp::kEq: return x == l.number;
+        }
+        return false;
+      }
+      case LeafDef::Kind::kCidr: {
+        std::string_view v;
+        std::array<std::uint8_t, 16> ip;
+        if (!internal::Resolve(l.field, *record, &scratch, &v) || !internal::ParseIp(v, &ip)) {
+          return false;
+        }
+        for (auto& n : l.cidrs) {
+          if (internal::CidrContains(n, ip)) return true;
+        }
+        return false;
+      }
+      case LeafDef::Kind::kFieldRef: {
+        std::string_view a, b;
+        if (!internal::Resolve(l.field, *record, &scratch, &a)) return false;
+        if (!internal::Resolve(l.ref, *record, &scratch2, &b)) return false;
+        if (a.size() != b.size()) return false;
+        for (size_t i = 0; i < a.size(); ++i) {
+          if (std::tolower(static_cast<unsigned char>(a[i])) !=
+              std::tolower(static_cast<unsigned char>(b[i]))) {
+            return false;
+          }
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool Eval(int ni, std::uint64_t* fallbacks) {
+    const auto& n = c->nodes[ni];
+    switch (n.kind) {
+      case ExprDef::Kind::kTrue: return true;
+      case ExprDef::Kind::kFalse: return false;
+      case ExprDef::Kind::kLeaf: return EvalLeaf(n.leaf, fallbacks);
+      case ExprDef::Kind::kNot: return !Eval(c->kids[n.first_kid], fallbacks);
+      case ExprDef::Kind::kAnd:
+        for (int k = 0; k < n.n_kids; ++k) {
+          if (!Eval(c->kids[n.first_kid + k], fallbacks)) return false;
+        }
+        return true;
+      case ExprDef::Kind::kOr:
+        for (int k = 0; k < n.n_kids; ++k) {
+          if (Eval(c->kids[n.first_kid + k], fallbacks)) return true;
+        }
+        return false;
+    }
+    return false;
+  }
+
+  bool GroupMatches(const internal::SourceGroup& g) {
+    for (size_t i = 0; i < g.constraints.size(); ++i) {
+      if (static_cast<int>(i) == g.primary) continue;
+      const auto& con = g.constraints[i];
+      std::string_view v;
+      if (!internal::Resolve(con.field, *record, &scratch, &v)) return false;
+      if (con.values.empty()) continue;
+      internal::AsciiLower(v, &lower);
+      if (!std::binary_search(con.values.begin(), con.values.end(), lower)) return false;
+    }
+    return true;
+  }
+};
+
+Engine::Engine(std::shared_ptr<const RuleSet> rules, EngineOptions options)
+    : rules_(std::move(rules)), options_(options), state_(std::make_unique<State>()) {
+  state_->Reset(&rules_->compiled());
+  state_->rules.resize(rules_->size());
+}
+
+Engine::~Engine() = default;
+
+void Engine::Reload(std::shared_ptr<const RuleSet> rules) {
+  std::unordered_map<std::uint64_t, int> old_by_hash;
+  for (size_t i = 0; i < rules_->size(); ++i) {
+    old_by_hash[rules_->info(i).definition_hash] = static_cast<int>(i);
+  }
+  std::vector<RuleState> next(rules->size());
+  for (size_t i = 0; i < rules->size(); ++i) {
+    auto it = old_by_hash.find(rules->info(i).definition_hash);
+    if (it != old_by_hash.end() && rules_->info(it->second).id == rules->info(i).id) {
+      next[i] = std::move(state_->rules[it->second]);
+    }
+  }
+  rules_ = std::move(rules);
+  state_->Reset(&rules_->compiled());
+  state_->rules = std::move(next);
+}
+
+std::vector<RuleStats> Engine::Stats() const {
+  std::vector<RuleStats> out;
+  out.reserve(state_->rules.size());
+  for (auto& r : state_->rules) {
+    RuleStats s = r.stats;
+    s.state_groups = r.groups.size() + r.suppress.size();
+    out.push_back(s);
+  }
+  return out;
+}
+
+namespace {
+
+struct Firing {
+  std::string group_key;
+  std::vector<Field> fields;
+  std::vector<std::uint64_t> seqs;
+  std::size_t count = 0;
+};
+
+std::string GroupKey(const CompiledRule& rule, int input, const Record& r, std::string* scratch,
+                     std::vector<Field>* fields) {
+  std::string key;
+  const auto& refs = rule.group_by[input];
+  for (size_t k = 0; k < refs.size(); ++k) {
+    std::string_view v;
+    if (!internal::Resolve(refs[k], r, scratch, &v)) v = "";
+    const std::string& name = rule.def.group_by_names[k];
+    if (!key.empty()) key += ", ";
+    key += name;
+    key += '=';
+    key += v;
+    fields->push_back(Field{name, std::string(v)});
+  }
+  return key;
+}
+
+void TakeEvidence(const std::deque<Hit>& hits, std::size_t max, std::vector<std::uint64_t>* out) {
+  std::size_t start = hits.size() > max ? hits.size() - max : 0;
+  for (std::size_t i = start; i < hits.size(); ++i) out->push_back(hits[i].seq);
+}
+
+// Feeds one matching event into a correlation rule; true (and *f filled) when it fires.
+bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* st,
+               const EngineOptions& opt, std::string* scratch, Firing* f) {
+  const auto& def = rule.def;
+  const std::int64_t t = r.event.event_time_ns;
+  if (st->watermark != kNoTime && t < st->watermark - opt.allowed_lateness_ns) {
+    ++st->stats.late_events;
+    return false;
+  }
+  st->watermark = std::max(st->watermark, t);
+  const std::int64_t horizon = st->watermark - def.window_ns - opt.allowed_lateness_ns;
+  st->groups.ExpireWhile([&](const Group& g) { return g.last_t < horizon; });
+
+  std::vector<Field> key_fields;
+  std::string key = GroupKey(rule, input, r, scratch, &key_fields);
+  std::string value;
+  if (def.corr == CorrType::kDistinct) {
+    std::string_view v;
+    if (!internal::Resolve(rule.distinct[input], r, scratch, &v) || v.empty()) return false;
+    value.assign(v);
+  }
+  Group& g = st->groups.Touch(key, opt.max_groups_per_rule, &st->stats.evictions);
+  g.last_t = std::max(g.last_t, t);
+  const std::size_t n_inputs = def.inputs.size();
+
+  auto drop_front = [&]() {
+    const Hit& h = g.hits.front();
+    if (def.corr == CorrType::kDistinct) {
+      auto it = g.values.find(h.value);
+      if (it != g.values.end() && --it->second == 0) g.values.erase(it);
+    }
+    if (def.corr == CorrType::kTemporal) --g.input_hits[h.input];
+    g.hits.pop_front();
+  };
+  auto reset = [&]() {
+    g.hits.clear();
+    g.values.clear();
+    std::fill(g.input_hits.begin(), g.input_hits.end(), 0);
+    std::fill(g.chain_start.begin(), g.chain_start.end(), kNoTime);
+  };
+
+  if (def.corr == CorrType::kOrdered) {
+    if (g.chain_start.size() != n_inputs) {
+      g.chain_start.assign(n_inputs, kNoTime);
+      g.chain_last.assign(n_inputs, kNoTime);
+      g.chain_seqs.assign(n_inputs, {});
+    }
+    int i = input;
+    if (i == 0) {
+      g.chain_start[0] = t;
+      g.chain_last[0] = t;
+      g.chain_seqs[0] = {r.seq};
+    } else if (g.chain_start[i - 1] != kNoTime && t >= g.chain_last[i - 1] &&
+               t - g.chain_start[i - 1] <= def.window_ns) {
+      g.chain_start[i] = g.chain_start[i - 1];
+      g.chain_last[i] = t;
+      g.chain_seqs[i] = g.chain_seqs[i - 1];
+      if (g.chain_seqs[i].size() >= opt.max_evidence) g.chain_seqs[i].erase(g.chain_seqs[i].begin());
+      g.chain_seqs[i].push_back(r.seq);
+    } else {
+      return false;
+    }
+    if (static_cast<std::size_t>(i) + 1 < n_inputs) return false;
+    f->seqs = g.chain_seqs[i];
+    f->count = n_inputs;
+    f->group_key = key;
+    f->fields = std::move(key_fields);
+    reset();
+    return true;
+  }
+
+  if (g.input_hits.size() != n_inputs) g.input_hits.assign(n_inputs, 0);
+  g.hits.push_back(Hit{t, r.seq, input, value});
+  if (def.corr == CorrType::kDistinct) ++g.values[value];
+  if (def.corr == CorrType::kTemporal) ++g.input_hits[input];
+  while (!g.hits.empty() && (g.hits.front().t < g.last_t - def.window_ns ||
+                             g.hits.size() > kMaxHitsPerGroup)) {
+    drop_front();
+  }
+  bool fire = false;
+  switch (def.corr) {
+    case CorrType::kCount: fire = g.hits.size() >= def.threshold; break;
+    case CorrType::kDistinct: fire = g.values.size() >= def.threshold; break;
+    case CorrType::kTemporal:
+      fire = std::all_of(g.input_hits.begin(), g.input_hits.end(), [](int n) { return n > 0; });
+      break;
+    default: break;
+  }
+  if (!fire) return false;
+  f->count = def.corr == CorrType::kDistinct ? g.values.size() : g.hits.size();
+  TakeEvidence(g.hits, opt.max_evidence, &f->seqs);
+  f->group_key = key;
+  f->fields = std::move(key_fields);
+  reset();
+  return true;
+}
+
+std::string WindowText(std::int64_t ns) {
+  std::int64_t s = ns / 1'000'000'000;
+  if (s % 86400 == 0 && s > 0) return std::to_string(s / 86400) + "d";
+  if (s % 3600 == 0 && s > 0) return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0 && s > 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
+void ExtractCaptures(const Compiled& c, const internal::Detector& d, const Record& r,
+                     std::uint32_t epoch, const std::vector<std::uint32_t>& leaf_hit,
+                     std::vector<Field>* out) {
+  std::string scratch;
+  for (int li : d.capture_leaves) {
+    if (leaf_hit[li] != epoch) continue;
+    const auto& leaf = c.leaves[li];
+    std::string_view v;
+    if (!internal::Resolve(leaf.field, r, &scratch, &v)) continue;
+    for (auto& re : leaf.captures) {
+      int n = re->NumberOfCapturingGroups() + 1;
+      std::vector<re2::StringPiece> sub(n);
+      if (!re->Match(v, 0, v.size(), RE2::UNANCHORED, sub.data(), n)) continue;
+      for (auto& [name, idx] : re->NamedCapturingGroups()) {
+        if (sub[idx].data() != nullptr) out->push_back(Field{name, std::string(sub[idx])});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
+  State& s = *state_;
+  const Compiled& c = *s.c;
+  s.NextEpoch();
+  s.record = &record;
+  ++engine_stats_.events;
+  const bool timed =
+      options_.timing_sample_every != 0 && engine_stats_.events % options_.timing_sample_every == 0;
+
+  auto on_match = [&](int det) {
+    const auto& d = c.detectors[det];
+    std::vector<Field> captures;
+    if (!d.capture_leaves.empty()) ExtractCaptures(c, d, record, s.epoch, s.leaf_hit, &captures);
+    for (auto [ri, input] : d.consumers) {
+      const CompiledRule& rule = c.rules[ri];
+      RuleState& st = s.rules[ri];
+      ++st.stats.matches;
+      Firing f;
+      if (rule.def.corr == CorrType::kNone) {
+        GroupKey(rule, input, record, &s.scratch, &f.fields);
+        f.group_key.clear();
+        for (auto& fl : f.fields) {
+          if (!f.group_key.empty()) f.group_key += ", ";
+          f.group_key += fl.key + "=" + fl.value;
+        }
+        f.seqs.push_back(record.seq);
+        f.count = 1;
+      } else if (!Correlate(rule, input, record, &st, options_, &s.scratch, &f)) {
+        continue;
+      }
+      if (!rule.def.info.alerting) continue;
+      if (rule.def.suppress_ns > 0) {
+        const std::int64_t t = record.event.event_time_ns;
+        st.suppress.ExpireWhile(
+            [&](std::int64_t last) { return last < t - rule.def.suppress_ns - options_.allowed_lateness_ns; });
+        std::int64_t* last = st.suppress.Find(f.group_key);
+        if (last != nullptr && t >= *last && t - *last < rule.def.suppress_ns) {
+          ++st.stats.suppressed;
+          continue;
+        }
+        st.suppress.Touch(f.group_key, options_.max_groups_per_rule, &st.stats.evictions) = t;
+      }
+      ++st.stats.alerts;
+      Alert a;
+      a.rule_id = rule.def.info.id;
+      a.title = rule.def.info.title;
+      a.severity = rule.def.info.severity;
+      a.tags = rule.def.info.tags;
+      a.group_key = f.group_key;
+      a.event_time_ns = record.event.event_time_ns;
+      a.evidence_seqs = std::move(f.seqs);
+      a.fields = std::move(f.fields);
+      a.fields.insert(a.fields.end(), captures.begin(), captures.end());
+      if (!rule.def.summary.empty()) {
+        a.summary = Expand(rule.def.summary, a.fields, record);
+      } else if (rule.def.corr == CorrType::kNone) {
+        a.summary = a.title + (record.event.host.empty() ? "" : " on " + record.event.host);
+        if (!a.group_key.empty()) a.summary += " (" + a.group_key + ")";
+      } else {
+        a.summary = a.title + ": " + std::to_string(f.count) +
+                    (rule.def.corr == CorrType::kDistinct ? " distinct values"
+                     : rule.def.corr == CorrType::kCount  ? " events"
+                                                          : " steps") +
+                    " within " + WindowText(rule.def.window_ns);
+        if (!a.group_key.empty()) a.summary += " for " + a.group_key;
+      }
+      alerts->push_back(std::move(a));
+    }
+  };
+
+  auto run_group = [&](int gi) {
+    const auto& g = c.groups[gi];
+    if (!s.GroupMatches(g)) return;
+    for (int det : g.detectors) {
+      bool m;
+      if (timed) {
+        auto t0 = std::chrono::steady_clock::now();
+        m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+        for (auto [ri, input] : c.detectors[det].consumers) {
+          s.rules[ri].stats.evaluation_ns +=
+              static_cast<std::uint64_t>(ns) * options_.timing_sample_every;
+        }
+      } else {
+        m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
+      }
+      if (m) on_match(det);
+    }
+  };
+
+  for (const auto& p : c.primaries) {
+    std::string_view v;
+    if (!internal::Resolve(p.field, record, &s.scratch, &v)) continue;
+    internal::AsciiLower(v, &s.lower);
+    auto it = p.groups.find(s.lower);
+    if (it == p.groups.end()) continue;
+    for (int gi : it->second) run_group(gi);
+  }
+  for (int gi : c.unindexed_groups) run_group(gi);
+  s.record = nullptr;
+}
+
+}  // namespace mamori::rules

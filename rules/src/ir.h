@@ -1,0 +1,93 @@
+// Internal: the rule model between the loaders (native YAML, Sigma) and the compiler. Both
+// loaders produce a RuleSetDef; the compiler turns it into internal::Compiled.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mamori/rules/rule.h"
+#include "mamori/rules/sigma_mapping.h"
+#include "cidr.h"
+
+namespace mamori::rules::internal {
+
+// A leaf condition on one field.
+struct LeafDef {
+  enum class Kind : std::uint8_t {
+    kString,    // any of `patterns`
+    kCidr,      // the field is an IP address inside any of `cidrs`
+    kNumeric,   // the field, read as a number, compares with `number`
+    kExists,    // the field is present (exists == true) or absent
+    kFieldRef,  // the field equals the value of `ref_field`
+    kEmpty,     // the field is absent or empty (Sigma `null`)
+  };
+  enum class NumOp : std::uint8_t { kGt, kGte, kLt, kLte, kEq };
+  struct Pattern {
+    bool is_regex = false;  // false: an exact value (hash lookup); true: an RE2 pattern
+    std::string text;
+  };
+
+  Kind kind = Kind::kString;
+  std::string field;
+  std::vector<Pattern> patterns;
+  bool case_insensitive = false;  // for exact values; regex patterns carry their own (?i)
+  bool capture = false;           // extract named groups of the regex patterns on a match
+  std::vector<Cidr> cidrs;
+  NumOp num_op = NumOp::kEq;
+  double number = 0;
+  bool exists = true;
+  std::string ref_field;
+};
+
+struct ExprDef {
+  enum class Kind : std::uint8_t { kLeaf, kAnd, kOr, kNot, kTrue, kFalse };
+  Kind kind = Kind::kTrue;
+  int leaf = -1;  // index into DetectorDef::leaves
+  std::vector<ExprDef> kids;
+
+  static ExprDef Leaf(int i) {
+    ExprDef e;
+    e.kind = Kind::kLeaf;
+    e.leaf = i;
+    return e;
+  }
+  static ExprDef Of(Kind k, std::vector<ExprDef> kids = {}) {
+    ExprDef e;
+    e.kind = k;
+    e.kids = std::move(kids);
+    return e;
+  }
+};
+
+// A boolean test of one event: a log source and a condition.
+struct DetectorDef {
+  std::vector<LogSourceConstraint> logsource;
+  std::vector<LeafDef> leaves;
+  ExprDef cond;
+};
+
+enum class CorrType : std::uint8_t { kNone, kCount, kDistinct, kTemporal, kOrdered };
+
+struct RuleDef {
+  RuleInfo info;
+  std::string summary;  // template, "{field}" replaced by values; may be empty
+  // Inputs: detectors whose matches feed the rule (one for a plain rule).
+  std::vector<int> inputs;
+  CorrType corr = CorrType::kNone;
+  // Group-by field keys, per input (Sigma maps names per input's product). Display names too.
+  std::vector<std::string> group_by_names;
+  std::vector<std::vector<std::string>> group_by_keys;  // [input][k]
+  std::vector<std::string> distinct_keys;               // [input]
+  std::int64_t window_ns = 0;
+  std::uint64_t threshold = 1;
+  std::int64_t suppress_ns = 0;
+};
+
+struct RuleSetDef {
+  std::vector<DetectorDef> detectors;
+  std::vector<RuleDef> rules;
+  std::vector<RuleSample> samples;
+};
+
+}  // namespace mamori::rules::internal
