@@ -115,11 +115,11 @@ class HttpServer {
   // The address actually bound. REQUIRES: Start() returned OK.
   HostPort BoundAddress() const;
 
-  // Thread-safe, idempotent, does not block (safe on an I/O thread). Stops accepting; closes
-  // connections waiting for a request (idle keep-alive, or a request only partly received);
-  // a request already received is still handled and its response written, with
-  // "Connection: close". Once the last connection is gone the server holds no work on the
-  // io_context.
+  // Thread-safe (but not concurrent with Start()), idempotent, does not block: safe on an I/O
+  // thread, e.g. in a handler. Stops accepting; closes connections waiting for a request (idle
+  // keep-alive, or a request only partly received); a request already received is still handled,
+  // its response written, and then its connection closed. Once the last connection is gone the
+  // server holds no work on the io_context.
   void Stop();
 
   // Connections currently open (for tests and shutdown logging).
