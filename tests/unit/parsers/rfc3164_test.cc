@@ -133,6 +133,15 @@ TEST(Rfc3164Test, Feb29TakesALeapYear) {
   EXPECT_EQ(e.event_time_ns, UnixNsFromUtc(2028, 2, 29, 10, 0, 0));
 }
 
+TEST(Rfc3164Test, ImpossibleDateFallsBackToReceipt) {
+  Event e = Parse3164("<13>Feb 30 10:00:00 host app: x", 1234);
+  EXPECT_EQ(e.event_time_ns, 1234);
+  EXPECT_EQ(e.time_flags, kTimeFromReceipt);
+  EXPECT_EQ(e.host, "host");  // the header is still read
+  EXPECT_EQ(e.app, "app");
+  EXPECT_EQ(e.message, "x");
+}
+
 TEST(Rfc3164Test, ListenerZoneApplied) {
   ParseContext jst;
   jst.utc_offset_minutes = 9 * 60;
