@@ -324,6 +324,11 @@ def run_once(args, make_daemon, scenario, run_index):
                 last_val, last_change = v, now
             if gen_done_at is None and gen.poll() is not None:
                 gen_done_at = now
+                try:  # the generator may have stopped early (--duration): expect what it sent
+                    with open(os.path.join(workdir, "loadgen.json")) as f:
+                        expected = json.loads(f.read().strip().splitlines()[-1])["messages"]
+                except (OSError, ValueError, IndexError, KeyError):
+                    pass
             if d.proc.poll() is not None:
                 result["error"] = "daemon exited during the run: " + d.stderr_tail()
                 break
@@ -367,6 +372,7 @@ def run_once(args, make_daemon, scenario, run_index):
                 "loadgen_msg_per_sec": gen_summary["msg_per_sec"],
                 "loadgen_cpu_seconds": gen_summary["cpu_seconds"],
                 "timed_out": timed_out,
+                "sender_capped": gen_summary.get("stopped_by_duration", False),
             })
         result["cpu_seconds"] = cpu
         result["peak_rss_kib"] = hwm
@@ -401,11 +407,11 @@ def scenarios(args):
     out.append({"id": "tcp-1", "title": "TCP, 1 connection", "transport": "tcp",
                 "count": tcp_count,
                 "loadgen": ["--mode", "tcp", "--connections", "1", "--count", str(tcp_count),
-                            "--framing", args.framing]})
+                            "--framing", args.framing, "--duration", str(args.tcp_max_seconds)]})
     out.append({"id": "tcp-4", "title": "TCP, 4 connections", "transport": "tcp",
                 "count": tcp_count,
                 "loadgen": ["--mode", "tcp", "--connections", "4", "--count", str(tcp_count),
-                            "--framing", args.framing]})
+                            "--framing", args.framing, "--duration", str(args.tcp_max_seconds)]})
     for rate in args.udp_rates:
         n = int(rate * args.udp_seconds)
         out.append({"id": f"udp-{rate // 1000}k", "title": f"UDP, {rate // 1000}k msg/s offered",
@@ -436,6 +442,7 @@ def summarize(runs):
         "lost": sum(r.get("lost", 0) for r in ok),
         "sent": sum(r.get("sent", 0) for r in ok),
         "timed_out": sum(1 for r in ok if r.get("timed_out")),
+        "capped": sum(1 for r in ok if r.get("sender_capped")),
     }
 
 
@@ -478,7 +485,8 @@ def write_results(args, info, table, all_runs, started, finished, notes):
     lines.append(f"| rsyslog | {args.rsyslog_version} |")
     lines.append(f"| syslog-ng | {args.syslog_ng_version} |")
     lines.append(f"| messages | format RFC {args.format}, TCP framing `{args.framing}`, "
-                 f"{args.tcp_count:,} per TCP run, {args.udp_seconds:g} s per UDP run; "
+                 f"{args.tcp_count:,} per TCP run (the sender stops after "
+                 f"{args.tcp_max_seconds} s), {args.udp_seconds:g} s per UDP run; "
                  f"{args.runs} runs per cell |")
     pin = f"loadgen pinned to CPU {args.pin_loadgen}" if args.pin_loadgen else "no CPU pinning"
     lines.append(f"| CPU placement | {pin} |")
@@ -518,7 +526,8 @@ def write_results(args, info, table, all_runs, started, finished, notes):
             lines.append(f"| {r['scenario']} | {r['daemon']} | {r['run']} | error: {err} "
                          f"| | | | | | | |")
             continue
-        lines.append(f"| {r['scenario']} | {r['daemon']} | {r['run']} | {r.get('sent', 0):,} | "
+        capped = " (time cap)" if r.get("sender_capped") else ""
+        lines.append(f"| {r['scenario']} | {r['daemon']} | {r['run']} | {r.get('sent', 0):,}{capped} | "
                      f"{r['received']:,} | {r['seconds']:.2f} | {fmt_rate(r['msg_per_sec'])} | "
                      f"{r['cpu_seconds']:.2f} | {r['peak_rss_kib'] / 1024:.1f} | "
                      f"{fmt_rate(r.get('loadgen_msg_per_sec', 0))} | "
@@ -545,6 +554,8 @@ def main():
     p.add_argument("--json-out", required=True)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--tcp-count", type=int, default=3_000_000)
+    p.add_argument("--tcp-max-seconds", type=int, default=15,
+                   help="a TCP sender stops after this long even if --tcp-count is not sent")
     p.add_argument("--udp-seconds", type=float, default=5.0)
     p.add_argument("--udp-rates", default="50000,100000,200000")
     p.add_argument("--format", default="3164")

@@ -57,6 +57,8 @@ constexpr const char* kUsage = R"(usage: mamori-loadgen [options]
   --format 3164|5424|raw   syslog header put before each corpus line (default 3164)
   --corpus DIR             loghub directory, reads DIR/*/*.log (default ../shared/corpora/loghub)
   --seq-start N            first sequence number (default 0)
+  --duration S             stop sending after S seconds even if --count is not reached (the
+                           summary says how many were sent); 0 = no limit (default)
   --path PATH              HTTP: request path (default /api/v1/ingest)
   --batch N                HTTP: lines per request (default 1000); UDP: max datagrams per
                            sendmmsg (default 64)
@@ -76,6 +78,7 @@ struct Options {
   std::string format = "3164";
   std::string corpus = "../shared/corpora/loghub";
   uint64_t seq_start = 0;
+  double duration = 0;  // seconds; 0 = until --count is sent
   std::string path = "/api/v1/ingest";
   int batch = 0;
   bool quiet = false;
@@ -137,6 +140,8 @@ Options ParseArgs(int argc, char** argv) {
       o.format = v;
     } else if (a == "--corpus") {
       o.corpus = v;
+    } else if (a == "--duration") {
+      o.duration = ParseU64(a, v);
     } else if (a == "--seq-start") {
       o.seq_start = ParseU64(a, v);
     } else if (a == "--path") {
@@ -159,6 +164,16 @@ double NowMono() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// Monotonic time after which senders stop (0 = never); checked between writes.
+double g_deadline = 0;
+std::atomic<bool> g_stopped_early{false};
+
+bool PastDeadline() {
+  if (g_deadline == 0 || NowMono() < g_deadline) return false;
+  g_stopped_early = true;
+  return true;
 }
 
 double NowUnix() {
@@ -408,6 +423,7 @@ void TcpWorker(const Options& o, const MessageMaker& mm, int w, Totals* t) {
       t->messages.fetch_add(sent);
       sent = 0;
       buf.clear();
+      if (PastDeadline()) break;
     }
   }
   t->bytes.fetch_add(bytes);
@@ -441,6 +457,7 @@ void UdpRun(const Options& o, const MessageMaker& mm, Totals* t) {
   };
   uint64_t i = 0, bytes = 0, errors = 0;
   while (i < o.count) {
+    if (PastDeadline()) break;
     uint64_t n = std::min<uint64_t>(batch, o.count - i);
     if (o.rate > 0) {
       // How many are due now? If none, sleep until the next one is.
@@ -477,7 +494,7 @@ void UdpRun(const Options& o, const MessageMaker& mm, Totals* t) {
     }
     i += n;
   }
-  t->messages = o.count - errors;
+  t->messages = i - errors;
   t->bytes = bytes;
   t->errors = errors;
   close(fd);
@@ -568,6 +585,7 @@ void HttpWorker(const Options& o, const MessageMaker& mm, int w, Totals* t) {
   std::string body, req, msg, pending;
   uint64_t bytes = 0;
   for (uint64_t i = begin; i < end;) {
+    if (PastDeadline()) break;
     body.clear();
     uint64_t n = std::min<uint64_t>(o.batch, end - i);
     for (uint64_t k = 0; k < n; ++k) {
@@ -626,6 +644,7 @@ int main(int argc, char** argv) {
   Totals t;
   double start_unix = NowUnix();
   double t0 = NowMono();
+  if (o.duration > 0) g_deadline = t0 + o.duration;
   if (o.mode == "udp") {
     UdpRun(o, mm, &t);
   } else {
@@ -653,13 +672,14 @@ int main(int argc, char** argv) {
       "\"rate_offered\":%llu,\"count\":%llu,\"messages\":%llu,\"bytes\":%llu,"
       "\"seconds\":%.6f,\"msg_per_sec\":%.1f,\"mb_per_sec\":%.2f,\"start_unix\":%.6f,"
       "\"end_unix\":%.6f,\"seq_start\":%llu,\"errors\":%llu,\"http_non2xx\":%llu,"
-      "\"cpu_seconds\":%.3f}\n",
+      "\"cpu_seconds\":%.3f,\"stopped_by_duration\":%s}\n",
       o.mode.c_str(), o.format.c_str(), o.octet ? "octet" : "lf", o.connections,
       static_cast<unsigned long long>(o.rate), static_cast<unsigned long long>(o.count),
       static_cast<unsigned long long>(msgs), static_cast<unsigned long long>(t.bytes.load()), secs,
       secs > 0 ? msgs / secs : 0.0, secs > 0 ? t.bytes.load() / secs / 1e6 : 0.0, start_unix,
       end_unix, static_cast<unsigned long long>(o.seq_start),
       static_cast<unsigned long long>(t.errors.load()),
-      static_cast<unsigned long long>(t.http_non2xx.load()), cpu);
+      static_cast<unsigned long long>(t.http_non2xx.load()), cpu,
+      g_stopped_early ? "true" : "false");
   return t.errors.load() == 0 && t.http_non2xx.load() == 0 ? 0 : 1;
 }

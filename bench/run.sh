@@ -4,7 +4,7 @@
 #
 #   bench/run.sh                 full sweep (about 10-15 minutes), writes bench/RESULTS.md
 #   bench/run.sh --quick         1 run per cell, short runs: checks the tooling in about 2 minutes
-#   bench/run.sh [--runs N] [--tcp-count N] [--udp-seconds S] [--udp-rates R1,R2,...]
+#   bench/run.sh [--runs N] [--tcp-count N] [--tcp-max-seconds S] [--udp-seconds S] [--udp-rates R1,R2,...]
 #                [--scenarios tcp-1,tcp-4,udp-50k,...] [--daemons rsyslog,syslog-ng,mamori]
 #                [--pin-loadgen CPU] [--format 3164|5424] [--framing lf|octet]
 #                [--mamori-full-config YAML] [--mamori-storage-config YAML]
@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --out) OUT=$2; shift 2 ;;
     --keep) driver_args+=(--keep); shift ;;
-    --runs|--tcp-count|--udp-seconds|--udp-rates|--scenarios|--daemons|--pin-loadgen|--format|--framing|--run-timeout|--mamori-full-config|--mamori-storage-config)
+    --runs|--tcp-count|--tcp-max-seconds|--udp-seconds|--udp-rates|--scenarios|--daemons|--pin-loadgen|--format|--framing|--run-timeout|--mamori-full-config|--mamori-storage-config)
       driver_args+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
