@@ -284,9 +284,10 @@ TEST_F(HttpServerTest, ExpectContinueGets100BeforeTheBody) {
 }
 
 TEST_F(HttpServerTest, GarbageIs400AndServerKeepsServing) {
+  using namespace std::string_literals;
   Start();
   for (std::string garbage :
-       {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 24),
+       {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n"s,
         std::string("GET /hello HTTP/9.9\r\n\r\n"), std::string("GET\r\n\r\n"),
         std::string("GET /hello HTTP/1.1\r\nBad Header\r\n\r\n"),
         std::string("POST /echo HTTP/1.1\r\nContent-Length: -5\r\n\r\n"),
