@@ -2,6 +2,7 @@
 
 #include <utility>  // before Asio: Boost 1.74 + GCC 12 + C++20
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <prometheus/registry.h>
 
@@ -19,6 +20,7 @@
 #include "mamori/parsers/parser.h"
 #include "mamori/storage/evidence_store.h"
 #include "mamori/storage/query.h"
+#include "mamori/storage/record_json.h"
 #include "mamori/storage/writer.h"
 
 namespace mamori::app {
@@ -95,13 +97,7 @@ Status Daemon::Impl::StartCollector() {
   collector = std::make_unique<collector::Collector>(io, queue, processor, *registry,
                                                      SystemClock::Instance());
   if (Status st = collector->Start(config.listeners); !st.ok()) return st;
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
-    const auto& [name, addr] = collector->BoundAddresses()[i];
-    const char* transport =
-        config.listeners[i].kind == ListenerConfig::Kind::kSyslogUdp ? "udp" : "tcp";
-    log::Info("collector", "listener " + name + " bound to " + addr.ToString() + " (" +
-                               transport + ")");
-  }
+  // The collector logs each bound address ("listening: NAME TRANSPORT HOST:PORT").
   return Status::Ok();
 }
 
@@ -137,10 +133,9 @@ Status Daemon::Impl::StartHttp() {
   if (!config.http.enabled) return Status::Ok();
   http = std::make_unique<api::HttpServer>(io, config.http, *registry);
   http->Route("GET", "/healthz", [this](const api::Request& r) { return Health(r); });
-  http->Route("GET", "/metrics", api::MetricsHandler(registry));
+  http->Route("GET", "/metrics", api::MetricsHandler({registry}));
   http->Route("GET", "/api/v1/events", [this](const api::Request& r) { return Events(r); });
   if (Status st = http->Start(); !st.ok()) return st;
-  log::Info("api", "http bound to " + http->BoundAddress().ToString());
   return Status::Ok();
 }
 

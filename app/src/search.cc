@@ -4,6 +4,7 @@
 #include "flags.h"
 #include "mamori/storage/evidence_store.h"
 #include "mamori/storage/query.h"
+#include "mamori/storage/record_json.h"
 
 namespace mamori::app {
 namespace {

@@ -16,8 +16,8 @@ import urllib.parse
 
 MAMORI = os.environ.get("MAMORI_BIN", "")
 CORPORA = os.environ.get("MAMORI_CORPORA", "")
-_BOUND = re.compile(r"listener (\S+) bound to (\S+):(\d+) \((udp|tcp)\)")
-_HTTP = re.compile(r"http bound to (\S+):(\d+)")
+_BOUND = re.compile(r"listening: (\S+) (udp|tcp) (\S+):(\d+)")
+_HTTP = re.compile(r"api: listening on (\S+):(\d+)")
 
 
 def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):
@@ -64,7 +64,7 @@ class Daemon:
             if self.proc.poll() is not None:
                 raise AssertionError(f"mamori exited with {self.proc.returncode}:\n{self.log()}")
             text = self.log()
-            ports = {m.group(1): (m.group(4), int(m.group(3))) for m in _BOUND.finditer(text)}
+            ports = {m.group(1): (m.group(2), int(m.group(4))) for m in _BOUND.finditer(text)}
             http = _HTTP.search(text)
             if http and ports and "serving" in text:
                 self.ports = ports

@@ -88,9 +88,10 @@ class IngestTest(unittest.TestCase):
         self.check_found(api, expect)
         self.assertEqual(len(cli_list), n)
         self.assertEqual(len(api_list), n)
-        # Newest first.
-        seqs = [e["seq"] for e in cli_list]
-        self.assertEqual(seqs, sorted(seqs, reverse=True))
+        # Newest first by event time (ties broken by sequence number).
+        keys = [(rfc3339_to_epoch(e["event_time"]), e["seq"]) for e in cli_list]
+        self.assertEqual(keys, sorted(keys, reverse=True))
+        self.assertEqual([e["seq"] for e in api_list], [e["seq"] for e in cli_list])
 
         m = self.d.metrics()
         from harness import metric_value
