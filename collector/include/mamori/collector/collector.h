@@ -66,6 +66,7 @@ using RecordQueue = BoundedQueue<Record>;
 // Called on the I/O thread that received the bytes, once per record, before it is queued (the
 // app wires the parser here: it fills record.event). It may be called from several threads at
 // once (one per connection being served) and must be thread-safe. An empty function is allowed.
+// UDP datagrams dropped because the queue is full are dropped before the processor sees them.
 using Processor = std::function<void(const ListenerConfig&, Record&)>;
 
 class Collector {
