@@ -606,8 +606,9 @@ def main():
                       (lambda v: lambda w, port: Mamori(w, port, args, v))(variant))
             elif variant == "storage-only":
                 notes.append("mamori storage-only: this build has no switch to turn the rule "
-                             "engine off (`rules: {enabled: false}` is rejected), so only the "
-                             "pipeline as built is measured.")
+                             "engine off (`rules: {enabled: false}` is rejected), so only one mamori "
+                             "pipeline is measured: the row \"mamori (full)\" is whatever "
+                             "`mamori serve` does at this commit.")
             else:
                 notes.append(f"mamori ({variant}) did not start; see the error in the run log.")
 

@@ -8,7 +8,7 @@
 #                [--scenarios tcp-1,tcp-4,udp-50k,...] [--daemons rsyslog,syslog-ng,mamori]
 #                [--pin-loadgen CPU] [--format 3164|5424] [--framing lf|octet]
 #                [--mamori-full-config YAML] [--mamori-storage-config YAML]
-#                [--run-timeout S] [--out FILE] [--keep] [--no-build]
+#                [--run-timeout S] [--note TEXT] [--out FILE] [--keep] [--no-build]
 #
 # Needs root for apt-get (Debian 12). rsyslog is installed as a Debian package, but its service
 # is neither started nor enabled; syslog-ng-core conflicts with rsyslog as a package, so it is
@@ -31,6 +31,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --out) OUT=$2; shift 2 ;;
     --keep) driver_args+=(--keep); shift ;;
+    --note) driver_args+=(--note "$2"); shift 2 ;;
     --runs|--tcp-count|--tcp-max-seconds|--udp-seconds|--udp-rates|--scenarios|--daemons|--pin-loadgen|--format|--framing|--run-timeout|--mamori-full-config|--mamori-storage-config)
       driver_args+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
