@@ -107,6 +107,34 @@ struct Matcher {
   }
 };
 
+// Where a search walks: keys in [lower, target] of one index, newest (target) first.
+struct IndexRange {
+  std::string prefix;  // host_idx: the host's prefix; time_idx: empty
+  std::string lower;   // prefix + from_ns (inclusive), or just the prefix
+  std::string target;  // the newest key allowed: below to_ns (exclusive) and the cursor
+};
+
+IndexRange MakeRange(const Query& q) {
+  IndexRange r;
+  if (!q.host.empty()) internal::PutHostPrefix(&r.prefix, q.host);
+  r.lower = r.prefix;
+  if (q.from_ns) internal::PutTimeSeq(&r.lower, *q.from_ns, 0);
+  std::optional<IndexPos> upper;
+  if (q.to_ns) upper = IndexPos{*q.to_ns, 0};  // seq 0 never exists: everything at to_ns is out
+  if (!q.cursor.empty()) {
+    IndexPos c = *internal::DecodeCursor(q.cursor);  // validated by ValidateQuery
+    c.seq -= 1;  // seq >= 1, so (t, seq-1) is the greatest position below the cursor
+    if (!upper || PosLess(c, *upper)) upper = c;
+  }
+  r.target = r.prefix;
+  if (upper) {
+    internal::PutTimeSeq(&r.target, upper->time_ns, upper->seq);
+  } else {
+    r.target.append(16, '\xff');
+  }
+  return r;
+}
+
 }  // namespace
 
 struct EvidenceStore::Handles {
@@ -331,28 +359,11 @@ Status EvidenceStore::Scan(const Query& q, const rocksdb::Snapshot* snap, Search
   }
   const Matcher matcher{q, re.get()};
 
-  // The index: host_idx under the host's prefix, or the whole time_idx.
-  std::string prefix;
-  if (!q.host.empty()) internal::PutHostPrefix(&prefix, q.host);
+  const IndexRange range = MakeRange(q);
   rocksdb::ColumnFamilyHandle* index = q.host.empty() ? cf_->time_idx : cf_->host_idx;
-
-  std::string lower = prefix;
-  if (q.from_ns) internal::PutTimeSeq(&lower, *q.from_ns, 0);
-  // Start at the newest position below the upper bound: to_ns (exclusive) or the cursor
-  // (strictly after it, in newest-first order).
-  std::optional<IndexPos> upper;
-  if (q.to_ns) upper = IndexPos{*q.to_ns, 0};
-  if (!q.cursor.empty()) {
-    IndexPos c = *internal::DecodeCursor(q.cursor);
-    c.seq -= 1;  // seq >= 1, so (t, seq-1) is the greatest position below the cursor
-    if (!upper || PosLess(c, *upper)) upper = c;
-  }
-  std::string target = prefix;
-  if (upper) {
-    internal::PutTimeSeq(&target, upper->time_ns, upper->seq);
-  } else {
-    target.append(16, '\xff');
-  }
+  const std::string& prefix = range.prefix;
+  const std::string& lower = range.lower;
+  const std::string& target = range.target;
 
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
@@ -404,6 +415,7 @@ Status EvidenceStore::Scan(const Query& q, const rocksdb::Snapshot* snap, Search
       page->records.push_back(std::move(scratch));
       scratch = Record();
       if (page->records.size() == q.limit) {
+        if (!it->status().ok()) return FromRocks(it->status(), "scanning index");
         const bool more = i + 1 < chunk.size() || it->Valid();
         if (more) page->next_cursor = internal::EncodeCursor(chunk[i]);
         for (std::size_t j = i + 1; j < chunk.size(); ++j) values[j].Reset();

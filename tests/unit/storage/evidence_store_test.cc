@@ -252,6 +252,48 @@ TEST_F(EvidenceStoreTest, PagingVisitsEveryRecordExactlyOnce) {
   EXPECT_FALSE(want.empty());
 }
 
+TEST_F(EvidenceStoreTest, PagingWithinATimeRange) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  std::vector<Record> batch;
+  for (int i = 0; i < 300; ++i) {
+    batch.push_back(MakeRecord(kT0 + (i % 30) * kSecond, i % 2 ? "a" : "b", std::to_string(i)));
+  }
+  Append(*store, batch);
+  for (const std::string host : {"", "a"}) {
+    Query q;
+    q.host = host;
+    q.from_ns = kT0 + 10 * kSecond;
+    q.to_ns = kT0 + 20 * kSecond;
+    q.limit = 13;
+    std::set<std::uint64_t> want;
+    for (int i = 0; i < 300; ++i) {
+      if (i % 30 >= 10 && i % 30 < 20 && (host.empty() || i % 2 == 1)) want.insert(i + 1);
+    }
+    std::set<std::uint64_t> got;
+    for (const auto& r : SearchAll(*store, q)) {
+      EXPECT_TRUE(got.insert(r.seq).second);
+      EXPECT_GE(r.event.event_time_ns, *q.from_ns);
+      EXPECT_LT(r.event.event_time_ns, *q.to_ns);
+    }
+    EXPECT_EQ(got, want) << "host '" << host << "'";
+  }
+}
+
+TEST_F(EvidenceStoreTest, HostIndexDoesNotConfuseHostsSharingAPrefix) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Append(*store,
+         {MakeRecord(kT0, "web", "1"), MakeRecord(kT0, "web1", "2"), MakeRecord(kT0, "we", "3"),
+          MakeRecord(kT0, "", "4"), MakeRecord(kT0, std::string("web\0", 4), "5")});
+  for (const auto& [host, seq] : std::vector<std::pair<std::string, std::uint64_t>>{
+           {"web", 1}, {"web1", 2}, {"we", 3}, {std::string("web\0", 4), 5}}) {
+    Query q;
+    q.host = host;
+    EXPECT_EQ(Seqs(MustSearch(*store, q)), (std::vector<std::uint64_t>{seq}));
+  }
+}
+
 TEST_F(EvidenceStoreTest, ScanBudgetReturnsACursorInsteadOfScanningForever) {
   auto store = Open(false, /*max_scan=*/10);
   ASSERT_TRUE(store);
