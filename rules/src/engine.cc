@@ -488,7 +488,7 @@ void ExtractCaptures(const Compiled& c, const internal::Detector& d, const Recor
       int n = re->NumberOfCapturingGroups() + 1;
       std::vector<re2::StringPiece> sub(n);
       if (!re->Match(v, 0, v.size(), RE2::UNANCHORED, sub.data(), n)) continue;
-      for (auto& [name, idx] : re->NamedCapturingGroups()) {
+      for (auto& [idx, name] : re->CapturingGroupNames()) {
         if (sub[idx].data() != nullptr) out->push_back(Field{name, std::string(sub[idx])});
       }
     }

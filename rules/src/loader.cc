@@ -47,7 +47,8 @@ std::vector<Chunk> SplitDocuments(const std::string& text) {
 }
 
 bool IsSigma(const YAML::Node& doc) {
-  return doc.IsMap() && (doc["detection"] || doc["correlation"] || doc["filter"]);
+  if (!doc.IsMap() || doc["match"] || doc["selections"] || doc["rules"]) return false;
+  return doc["detection"] || doc["correlation"] || doc["filter"];
 }
 
 void CollectSource(const RuleSource& src, const LoadOptions& options,

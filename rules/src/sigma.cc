@@ -500,6 +500,7 @@ class SigmaRule {
         variants = std::move(shifted);
       }
       LeafDef one = any;
+      one.patterns.clear();
       for (auto& s : variants) one.patterns.push_back(MakePattern(s, mode, !encoded, cased));
       if (all) {
         kids.push_back(ExprDef::Leaf(Add(d, std::move(one))));
@@ -518,9 +519,11 @@ class SigmaRule {
   std::string product_;
 };
 
+// The rule's id; its name, then its title, when it has none (the loader warns).
 std::string IdOf(const YAML::Node& doc) {
   if (doc["id"] && doc["id"].IsScalar()) return doc["id"].Scalar();
   if (doc["name"] && doc["name"].IsScalar()) return doc["name"].Scalar();
+  if (doc["title"] && doc["title"].IsScalar()) return doc["title"].Scalar();
   return "";
 }
 
@@ -534,9 +537,10 @@ void CollectSigma(const YAML::Node& doc, Diags& diags, const LoadOptions& option
     return;
   }
   if (id.empty()) {
-    diags.Add(Level::kError, doc, "", "Sigma rule without 'id' or 'name'");
+    diags.Add(Level::kError, doc, "", "Sigma rule without 'id', 'name' or 'title'");
     return;
   }
+  if (!doc["id"]) diags.Add(Level::kWarning, doc, id, "no 'id'; the rule is known by its name or title");
   if (doc["action"]) {
     diags.Add(Level::kUnsupported, doc["action"], id, "unsupported: multi-document action");
     return;
@@ -582,7 +586,8 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
   auto error = [&](const YAML::Node& at, const std::string& why) {
     diags.Add(Level::kError, at, id, why);
   };
-  if (id.empty()) return error(doc, "Sigma correlation without 'id' or 'name'");
+  if (id.empty()) return error(doc, "Sigma correlation without 'id', 'name' or 'title'");
+  if (!doc["id"]) diags.Add(Level::kWarning, doc, id, "no 'id'; the rule is known by its name or title");
   if (!corr.IsMap()) return error(corr, "'correlation' must be a map");
   PendingRule p;
   RuleDef& def = p.def;

@@ -1,0 +1,198 @@
+// Each condition kind of mamori rules, evaluated by the engine.
+#include <gtest/gtest.h>
+
+#include "mamori/rules/engine.h"
+#include "test_util.h"
+
+namespace mamori::rules {
+namespace {
+
+using testing::kSec;
+using testing::Load;
+using testing::Syslog;
+
+// Loads one rule with the given match and logsource and reports whether `r` fires it.
+class MatchTest : public ::testing::Test {
+ protected:
+  void Rule(const std::string& body) {
+    auto r = Load("id: t\ntitle: T\nseverity: medium\n" + body);
+    ASSERT_TRUE(r.ok()) << r.Format();
+    ASSERT_EQ(r.rules->size(), 1u) << r.Format();
+    engine_ = std::make_unique<Engine>(r.rules);
+  }
+  bool Fires(const Record& rec) {
+    std::vector<Alert> alerts;
+    engine_->Process(rec, &alerts);
+    last_ = alerts;
+    return !alerts.empty();
+  }
+  std::unique_ptr<Engine> engine_;
+  std::vector<Alert> last_;
+};
+
+TEST_F(MatchTest, EqualityIsExactAndCaseSensitive) {
+  Rule("match: {app: sshd}");
+  EXPECT_TRUE(Fires(Syslog("sshd", "x", 0, 1)));
+  EXPECT_FALSE(Fires(Syslog("SSHD", "x", 0, 2)));
+  EXPECT_FALSE(Fires(Syslog("sshd2", "x", 0, 3)));
+}
+
+TEST_F(MatchTest, ListIsAnyOf) {
+  Rule("match: {app: [sshd, dropbear]}");
+  EXPECT_TRUE(Fires(Syslog("dropbear", "x", 0, 1)));
+  EXPECT_FALSE(Fires(Syslog("telnetd", "x", 0, 1)));
+}
+
+TEST_F(MatchTest, RegexNamedCapturesBecomeAlertFields) {
+  Rule(R"(match: {message: 're:Failed password for (?P<user>\S+) from (?P<src_ip>[0-9.]+)'}
+summary: '{user} from {src_ip} on {host}'
+)");
+  ASSERT_TRUE(Fires(Syslog("sshd", "Failed password for bob from 10.1.2.3 port 22", 5, 42)));
+  const Alert& a = last_[0];
+  EXPECT_EQ(a.rule_id, "t");
+  EXPECT_EQ(a.evidence_seqs, std::vector<std::uint64_t>{42});
+  EXPECT_EQ(a.event_time_ns, 5);
+  EXPECT_EQ(a.fields, (std::vector<Field>{{"user", "bob"}, {"src_ip", "10.1.2.3"}}));
+  EXPECT_EQ(a.summary, "bob from 10.1.2.3 on h1");
+}
+
+TEST_F(MatchTest, OperatorsContainsStartsEndsIcase) {
+  Rule(R"(match:
+  message: {contains: Failed, icase: true}
+  app: {startswith: ss}
+  host: {endswith: '.example'}
+)");
+  EXPECT_TRUE(Fires(Syslog("sshd", "xx FAILED yy", 0, 1, {}, "web1.example")));
+  EXPECT_FALSE(Fires(Syslog("sshd", "xx FAILED yy", 0, 1, {}, "web1.example.org")));
+  EXPECT_FALSE(Fires(Syslog("xsshd", "Failed", 0, 1, {}, "a.example")));
+}
+
+TEST_F(MatchTest, Cidr) {
+  Rule("match: {source.ip: {cidr: [10.0.0.0/8, '2001:db8::/32']}}");
+  EXPECT_TRUE(Fires(Syslog("fw", "", 0, 1, {{"source.ip", "10.200.1.1"}})));
+  EXPECT_TRUE(Fires(Syslog("fw", "", 0, 1, {{"source.ip", "2001:db8::1"}})));
+  EXPECT_FALSE(Fires(Syslog("fw", "", 0, 1, {{"source.ip", "11.0.0.1"}})));
+  EXPECT_FALSE(Fires(Syslog("fw", "", 0, 1, {{"source.ip", "not an ip"}})));
+}
+
+TEST_F(MatchTest, CidrPrefixForm) {
+  Rule("match: {source.ip: 'cidr:192.168.0.0/16'}");
+  EXPECT_TRUE(Fires(Syslog("fw", "", 0, 1, {{"source.ip", "192.168.4.4"}})));
+  EXPECT_FALSE(Fires(Syslog("fw", "", 0, 1, {{"source.ip", "192.169.4.4"}})));
+}
+
+TEST_F(MatchTest, NumericComparisons) {
+  Rule("match: {destination.port: {gte: 1024, lt: 2048}, severity: {lte: 3}}");
+  EXPECT_TRUE(Fires([] {
+    auto r = Syslog("fw", "", 0, 1, {{"destination.port", "1024"}});
+    r.event.severity = 3;
+    return r;
+  }()));
+  EXPECT_FALSE(Fires([] {
+    auto r = Syslog("fw", "", 0, 1, {{"destination.port", "2048"}});
+    r.event.severity = 3;
+    return r;
+  }()));
+  EXPECT_FALSE(Fires([] {
+    auto r = Syslog("fw", "", 0, 1, {{"destination.port", "1500"}});
+    r.event.severity = 6;
+    return r;
+  }()));
+  EXPECT_FALSE(Fires(Syslog("fw", "", 0, 1, {{"destination.port", "abc"}})));
+}
+
+TEST_F(MatchTest, Exists) {
+  Rule("match: {user.name: {exists: true}, source.ip: {exists: false}}");
+  EXPECT_TRUE(Fires(Syslog("a", "", 0, 1, {{"user.name", "x"}})));
+  EXPECT_FALSE(Fires(Syslog("a", "", 0, 1, {{"user.name", "x"}, {"source.ip", "1.1.1.1"}})));
+  EXPECT_FALSE(Fires(Syslog("a", "", 0, 1)));
+}
+
+TEST_F(MatchTest, AllAnyNot) {
+  Rule(R"(match:
+  all:
+    - app: sudo
+    - any:
+        - message: {contains: 'COMMAND=/bin/sh'}
+        - message: {contains: 'COMMAND=/bin/bash'}
+    - not: {user.name: root}
+)");
+  EXPECT_TRUE(Fires(Syslog("sudo", "alice : COMMAND=/bin/bash", 0, 1, {{"user.name", "alice"}})));
+  EXPECT_FALSE(Fires(Syslog("sudo", "root : COMMAND=/bin/bash", 0, 1, {{"user.name", "root"}})));
+  EXPECT_FALSE(Fires(Syslog("sudo", "alice : COMMAND=/bin/ls", 0, 1, {{"user.name", "alice"}})));
+}
+
+TEST_F(MatchTest, ConditionExpression) {
+  Rule(R"(selections:
+  failed: {message: {contains: 'Failed password'}}
+  invalid: {message: {contains: 'invalid user'}}
+  internal: {source.ip: {cidr: 10.0.0.0/8}}
+condition: (failed or invalid) and not internal
+)");
+  EXPECT_TRUE(Fires(Syslog("sshd", "Failed password", 0, 1, {{"source.ip", "8.8.8.8"}})));
+  EXPECT_FALSE(Fires(Syslog("sshd", "Failed password", 0, 1, {{"source.ip", "10.8.8.8"}})));
+  EXPECT_FALSE(Fires(Syslog("sshd", "Accepted", 0, 1, {{"source.ip", "8.8.8.8"}})));
+}
+
+TEST_F(MatchTest, PseudoFields) {
+  Rule("match: {format: rfc3164, facility: '4', msgid: {exists: false}, procid: '77'}");
+  auto r = Syslog("sshd", "m", 0, 1);
+  r.event.facility = 4;
+  r.event.procid = "77";
+  EXPECT_TRUE(Fires(r));
+  r.event.facility = 10;
+  EXPECT_FALSE(Fires(r));
+}
+
+TEST_F(MatchTest, LogsourceRestrictsEvents) {
+  Rule("logsource: {app: [sshd], format: rfc3164}\nmatch: {message: {contains: x}}");
+  EXPECT_TRUE(Fires(Syslog("sshd", "x", 0, 1)));
+  EXPECT_FALSE(Fires(Syslog("cron", "x", 0, 1)));
+}
+
+TEST(EngineTest, RegexSetScansOncePerFieldAcrossManyRules) {
+  std::string yaml = "rules:\n";
+  for (int i = 0; i < 300; ++i) {
+    yaml += "  - {id: r" + std::to_string(i) + ", title: R, severity: low, match: {message: 're:token" +
+            std::to_string(i) + "\\b'}}\n";
+  }
+  auto r = Load(yaml);
+  ASSERT_TRUE(r.ok()) << r.Format();
+  EXPECT_EQ(r.rules->pattern_count(), 300u);
+  EXPECT_EQ(r.rules->field_matcher_count(), 1u);
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  e.Process(Syslog("a", "has token17 and token250", 0, 1), &alerts);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].rule_id, "r17");
+  EXPECT_EQ(alerts[1].rule_id, "r250");
+  auto stats = e.Stats();
+  EXPECT_EQ(stats[17].matches, 1u);
+  EXPECT_EQ(stats[18].matches, 0u);
+}
+
+TEST(EngineTest, SuppressRepeatsPerGroup) {
+  auto r = Load(R"(
+id: s
+title: S
+severity: low
+match: {app: sudo}
+group_by: [user.name]
+suppress: 10m
+)");
+  ASSERT_TRUE(r.ok()) << r.Format();
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  e.Process(Syslog("sudo", "", 0, 1, {{"user.name", "a"}}), &alerts);
+  e.Process(Syslog("sudo", "", 60 * kSec, 2, {{"user.name", "a"}}), &alerts);
+  e.Process(Syslog("sudo", "", 60 * kSec, 3, {{"user.name", "b"}}), &alerts);
+  e.Process(Syslog("sudo", "", 601 * kSec, 4, {{"user.name", "a"}}), &alerts);
+  ASSERT_EQ(alerts.size(), 3u);
+  EXPECT_EQ(alerts[0].group_key, "user.name=a");
+  EXPECT_EQ(alerts[1].group_key, "user.name=b");
+  EXPECT_EQ(alerts[2].evidence_seqs, std::vector<std::uint64_t>{4});
+  EXPECT_EQ(e.Stats()[0].suppressed, 1u);
+}
+
+}  // namespace
+}  // namespace mamori::rules

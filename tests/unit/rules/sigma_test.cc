@@ -1,0 +1,336 @@
+// Sigma rules: modifiers, wildcards, condition grammar, keywords and correlation rules.
+#include <gtest/gtest.h>
+
+#include "mamori/rules/engine.h"
+#include "test_util.h"
+
+namespace mamori::rules {
+namespace {
+
+using testing::kSec;
+using testing::Load;
+
+// A Windows Sysmon process creation event in the nested JSON layout of the corpus.
+Record WinProc(const std::string& image, const std::string& cmdline, std::int64_t t = 0,
+               std::uint64_t seq = 1, const std::string& user = "CORP\\alice",
+               const std::string& computer = "ws1") {
+  Record r;
+  r.seq = seq;
+  r.event.event_time_ns = t;
+  r.event.format = "json";
+  r.event.fields = {
+      {"Event.System.EventID", "1"},
+      {"Event.System.Channel", "Microsoft-Windows-Sysmon/Operational"},
+      {"Event.System.Computer", computer},
+      {"Event.EventData.Image", image},
+      {"Event.EventData.CommandLine", cmdline},
+      {"Event.EventData.User", user},
+      {"Event.EventData.ParentImage", "C:\\Windows\\explorer.exe"},
+      {"Event.EventData.IntegrityLevel", "High"},
+      {"Event.EventData.ProcessId", "4242"},
+  };
+  r.raw.bytes = "{}";
+  return r;
+}
+
+std::string Sigma(const std::string& detection, const std::string& extra = "") {
+  return "title: T\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n  product: windows\n"
+         "  category: process_creation\nlevel: high\n" +
+         extra + "detection:\n" + detection;
+}
+
+class SigmaMatch : public ::testing::Test {
+ protected:
+  void Rule(const std::string& yaml) {
+    auto r = Load(yaml, "sigma.yml");
+    ASSERT_EQ(r.errors() + r.unsupported(), 0) << r.Format();
+    ASSERT_EQ(r.rules->size(), 1u) << r.Format();
+    engine_ = std::make_unique<Engine>(r.rules);
+  }
+  bool Fires(const Record& rec) {
+    std::vector<Alert> alerts;
+    engine_->Process(rec, &alerts);
+    return !alerts.empty();
+  }
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(SigmaMatch, EqualityIsCaseInsensitiveAndListsAreOr) {
+  Rule(Sigma("  sel:\n    Image:\n      - 'C:\\Windows\\System32\\cmd.exe'\n      - 'c:\\x.exe'\n"
+             "  condition: sel\n"));
+  EXPECT_TRUE(Fires(WinProc("c:\\windows\\system32\\CMD.EXE", "")));
+  EXPECT_TRUE(Fires(WinProc("C:\\X.exe", "")));
+  EXPECT_FALSE(Fires(WinProc("C:\\Windows\\System32\\cmd.exe.bak", "")));
+}
+
+TEST_F(SigmaMatch, MapIsAndOfFields) {
+  Rule(Sigma("  sel:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: '/c'\n"
+             "  condition: sel\n"));
+  EXPECT_TRUE(Fires(WinProc("C:\\cmd.exe", "cmd /c whoami")));
+  EXPECT_FALSE(Fires(WinProc("C:\\cmd.exe", "cmd /k whoami")));
+  EXPECT_FALSE(Fires(WinProc("C:\\pwsh.exe", "/c")));
+}
+
+TEST_F(SigmaMatch, ContainsAllStartswith) {
+  Rule(Sigma("  sel:\n    CommandLine|contains|all: [' -enc ', 'hidden']\n"
+             "    Image|startswith: 'C:\\Windows\\'\n  condition: sel\n"));
+  EXPECT_TRUE(Fires(WinProc("C:\\Windows\\p.exe", "p -w HIDDEN -enc AAA")));
+  EXPECT_FALSE(Fires(WinProc("C:\\Windows\\p.exe", "p -enc AAA")));
+  EXPECT_FALSE(Fires(WinProc("D:\\Windows\\p.exe", "p -w hidden -enc AAA")));
+}
+
+TEST_F(SigmaMatch, WildcardsAndEscapes) {
+  Rule(Sigma("  sel:\n    Image: '*\\te?t.exe'\n  lit:\n    CommandLine: 'a\\*b'\n"
+             "  condition: sel or lit\n"));
+  EXPECT_TRUE(Fires(WinProc("C:\\dir\\TEST.exe", "")));
+  EXPECT_TRUE(Fires(WinProc("C:\\dir\\text.exe", "")));
+  EXPECT_FALSE(Fires(WinProc("C:\\dir\\teest.exe", "")));
+  EXPECT_TRUE(Fires(WinProc("x", "A*B")));
+  EXPECT_FALSE(Fires(WinProc("x", "axxb")));
+}
+
+TEST_F(SigmaMatch, RegexAndSubModifiers) {
+  Rule(Sigma("  sel:\n    CommandLine|re: '^cmd\\s+/c\\s+[a-z]+$'\n  ci:\n"
+             "    CommandLine|re|i: 'POWERSHELL.*-nop'\n  condition: sel or ci\n"));
+  EXPECT_TRUE(Fires(WinProc("x", "cmd /c whoami")));
+  EXPECT_FALSE(Fires(WinProc("x", "CMD /c whoami")));  // re is case-sensitive
+  EXPECT_TRUE(Fires(WinProc("x", "powershell.exe -nop")));
+}
+
+TEST_F(SigmaMatch, CasedModifier) {
+  Rule(Sigma("  sel:\n    CommandLine|cased|contains: 'SeDebug'\n  condition: sel\n"));
+  EXPECT_TRUE(Fires(WinProc("x", "grant SeDebug")));
+  EXPECT_FALSE(Fires(WinProc("x", "grant sedebug")));
+}
+
+TEST_F(SigmaMatch, Windash) {
+  Rule(Sigma("  sel:\n    CommandLine|windash|contains: ' -exec bypass'\n  condition: sel\n"));
+  EXPECT_TRUE(Fires(WinProc("x", "p.exe -exec bypass")));
+  EXPECT_TRUE(Fires(WinProc("x", "p.exe /exec bypass")));
+  EXPECT_TRUE(Fires(WinProc("x", "p.exe \xe2\x80\x93" "exec bypass")));
+  EXPECT_FALSE(Fires(WinProc("x", "p.exe +exec bypass")));
+}
+
+TEST_F(SigmaMatch, Base64AndBase64Offset) {
+  // "whoami" base64 = d2hvYW1p; offsets of "http://" inside any base64 blob.
+  Rule(Sigma("  b:\n    CommandLine|base64: 'whoami'\n  o:\n"
+             "    CommandLine|base64offset|contains: 'http://'\n  condition: b or o\n"));
+  EXPECT_TRUE(Fires(WinProc("x", "d2hvYW1p")));
+  EXPECT_TRUE(Fires(WinProc("x", "-enc aHR0cDovL2V2aWw=")));       // "http://evil"
+  EXPECT_TRUE(Fires(WinProc("x", "-enc eGh0dHA6Ly9ldmls")));       // "xhttp://evil"
+  EXPECT_TRUE(Fires(WinProc("x", "-enc eHhodHRwOi8vZXZpbA==")));   // "xxhttp://evil"
+  EXPECT_FALSE(Fires(WinProc("x", "-enc ZnRwOi8vZXZpbA==")));      // "ftp://evil"
+}
+
+TEST_F(SigmaMatch, WideBase64Offset) {
+  // UTF-16LE "Invoke" base64-encoded at offset 0: SQBuAHYAbwBrAGUA
+  Rule(Sigma("  sel:\n    CommandLine|wide|base64offset|contains: 'Invoke'\n  condition: sel\n"));
+  EXPECT_TRUE(Fires(WinProc("x", "powershell -e SQBuAHYAbwBrAGUALQBYAA==")));
+  EXPECT_FALSE(Fires(WinProc("x", "powershell -e SQBuAHYAbwBrAGU=")));  // UTF-8 "Invoke"... no
+}
+
+TEST_F(SigmaMatch, CidrExistsNumericFieldref) {
+  Rule(Sigma("  ip:\n    SourceIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']\n"
+             "  ex:\n    ParentImage|exists: true\n  num:\n    ProcessId|gt: 4000\n"
+             "  same:\n    User|fieldref: Computer\n"
+             "  condition: (ip and ex) or (num and not same)\n"));
+  Record r = WinProc("x", "");
+  r.event.Set("Event.EventData.SourceIp", "10.9.9.9");
+  EXPECT_TRUE(Fires(r));  // ip and ex
+  EXPECT_TRUE(Fires(WinProc("x", "")));  // num and not same
+  EXPECT_FALSE(Fires(WinProc("x", "", 0, 1, "WS1", "ws1")));  // User equals Computer
+}
+
+TEST_F(SigmaMatch, NullMeansEmptyOrAbsent) {
+  Rule(Sigma("  sel:\n    Image|endswith: '.exe'\n  f:\n    OriginalFileName: null\n"
+             "  condition: sel and f\n"));
+  EXPECT_TRUE(Fires(WinProc("a.exe", "")));
+  Record r = WinProc("a.exe", "");
+  r.event.Set("Event.EventData.OriginalFileName", "a.exe");
+  EXPECT_FALSE(Fires(r));
+}
+
+TEST_F(SigmaMatch, OneOfAllOfThem) {
+  Rule(Sigma("  sel_a:\n    Image|endswith: '\\a.exe'\n  sel_b:\n    Image|endswith: '\\b.exe'\n"
+             "  filter_x:\n    CommandLine|contains: 'safe'\n"
+             "  condition: 1 of sel_* and not 1 of filter*\n"));
+  EXPECT_TRUE(Fires(WinProc("C:\\b.exe", "x")));
+  EXPECT_FALSE(Fires(WinProc("C:\\b.exe", "safe")));
+  EXPECT_FALSE(Fires(WinProc("C:\\c.exe", "x")));
+}
+
+TEST_F(SigmaMatch, AllOfThem) {
+  Rule(Sigma("  a:\n    Image|endswith: '.exe'\n  b:\n    CommandLine|contains: 'x'\n"
+             "  condition: all of them\n"));
+  EXPECT_TRUE(Fires(WinProc("C:\\b.exe", "x")));
+  EXPECT_FALSE(Fires(WinProc("C:\\b.exe", "y")));
+}
+
+TEST_F(SigmaMatch, KeywordsSearchTheMessage) {
+  Rule("title: K\nid: k1\nlogsource: {product: cisco, service: aaa}\nlevel: low\n"
+       "detection:\n  keywords:\n    - 'no dot1x port-control'\n    - 'Port-Security'\n"
+       "  condition: keywords\n");
+  EXPECT_TRUE(Fires(testing::MakeRecord("%PARSER-5: logged command:No Dot1x Port-Control")));
+  EXPECT_FALSE(Fires(testing::MakeRecord("dot1x enabled")));
+}
+
+TEST_F(SigmaMatch, LogsourceMustMatch) {
+  Rule(Sigma("  sel:\n    Image|endswith: '.exe'\n  condition: sel\n"));
+  Record r = WinProc("a.exe", "");
+  r.event.Set("Event.System.EventID", "11");  // file_event, not process_creation
+  EXPECT_FALSE(Fires(r));
+}
+
+TEST(SigmaLoad, UnsupportedFeaturesAreReportedPerRule) {
+  auto r = Load(Sigma("  sel:\n    Image|expand: '%x%'\n  condition: sel\n") + "---\n" +
+                Sigma("  sel:\n    Image: x\n  condition: sel | count() > 5\n") + "---\n" +
+                Sigma("  sel:\n    CommandLine|re: '(?<=a)b'\n  condition: sel\n") + "---\n" +
+                "title: ok\nid: ok\nlogsource: {product: windows}\ndetection:\n  s:\n    Image: x\n"
+                "  condition: s\n");
+  EXPECT_EQ(r.unsupported(), 3) << r.Format();
+  EXPECT_EQ(r.rules->size(), 1u) << r.Format();
+  EXPECT_NE(r.Format().find("unsupported: modifier 'expand'"), std::string::npos) << r.Format();
+  EXPECT_NE(r.Format().find("unsupported: aggregation"), std::string::npos) << r.Format();
+  EXPECT_NE(r.Format().find("unsupported: regular expression not supported by RE2"),
+            std::string::npos)
+      << r.Format();
+}
+
+TEST(SigmaLoad, UnknownSelectionInConditionIsAnErrorWithLine) {
+  auto r = Load(Sigma("  sel:\n    Image: x\n  condition: sel and other\n"), "x.yml");
+  ASSERT_EQ(r.errors(), 1) << r.Format();
+  EXPECT_EQ(r.diagnostics.back().line, 10) << r.Format();
+  EXPECT_EQ(r.diagnostics.back().rule_id, "11111111-2222-3333-4444-555555555555");
+}
+
+constexpr const char* kBase = R"(
+title: Failed logon
+id: 5638f7c0-ac70-491d-8465-2a65075e0d86
+name: failed_logon
+logsource: {product: windows, service: security}
+level: low
+detection:
+  sel:
+    EventID: 4625
+  condition: sel
+---
+title: Successful logon
+id: 7738f7c0-ac70-491d-8465-2a65075e0d86
+name: successful_logon
+logsource: {product: windows, service: security}
+level: low
+detection:
+  sel:
+    EventID: 4624
+  condition: sel
+)";
+
+Record Logon(const std::string& id, const std::string& user, std::int64_t t, std::uint64_t seq) {
+  Record r;
+  r.seq = seq;
+  r.event.event_time_ns = t;
+  r.event.fields = {{"Event.System.EventID", id},
+                    {"Event.System.Channel", "Security"},
+                    {"Event.System.Computer", "dc1"},
+                    {"Event.EventData.TargetUserName", user}};
+  return r;
+}
+
+TEST(SigmaCorrelation, EventCountAndGenerateFalse) {
+  auto r = Load(std::string(kBase) + R"(---
+title: Many failed logins
+id: 0e95725d-7320-415d-80f7-004da920fc11
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [ComputerName]
+  timespan: 1h
+  condition: {gte: 3}
+level: high
+)");
+  ASSERT_TRUE(r.ok()) << r.Format();
+  ASSERT_EQ(r.rules->size(), 3u);
+  EXPECT_FALSE(r.rules->info(r.rules->Find("5638f7c0-ac70-491d-8465-2a65075e0d86")).alerting);
+  EXPECT_TRUE(r.rules->info(r.rules->Find("7738f7c0-ac70-491d-8465-2a65075e0d86")).alerting);
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  for (int i = 1; i <= 3; ++i) e.Process(Logon("4625", "u", i * kSec, i), &alerts);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule_id, "0e95725d-7320-415d-80f7-004da920fc11");
+  EXPECT_EQ(alerts[0].group_key, "ComputerName=dc1");
+  EXPECT_EQ(alerts[0].severity, Severity::kHigh);
+}
+
+TEST(SigmaCorrelation, ValueCount) {
+  auto r = Load(std::string(kBase) + R"(---
+title: Failed logon many users
+id: vc
+correlation:
+  type: value_count
+  rules: [5638f7c0-ac70-491d-8465-2a65075e0d86]
+  group-by: [ComputerName]
+  timespan: 1d
+  condition: {field: TargetUserName, gte: 2}
+)");
+  ASSERT_TRUE(r.ok()) << r.Format();
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  e.Process(Logon("4625", "a", 1, 1), &alerts);
+  e.Process(Logon("4625", "a", 2, 2), &alerts);
+  EXPECT_TRUE(alerts.empty());
+  e.Process(Logon("4625", "b", 3, 3), &alerts);
+  ASSERT_EQ(alerts.size(), 1u);
+}
+
+TEST(SigmaCorrelation, TemporalAndOrdered) {
+  auto r = Load(std::string(kBase) + R"(---
+title: Fail then success
+id: ordered
+correlation:
+  type: temporal_ordered
+  rules: [failed_logon, successful_logon]
+  group-by: [TargetUserName]
+  timespan: 10m
+---
+title: Both in any order
+id: unordered
+correlation:
+  type: temporal
+  rules: [successful_logon, failed_logon]
+  group-by: [TargetUserName]
+  timespan: 10m
+)");
+  ASSERT_TRUE(r.ok()) << r.Format();
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  e.Process(Logon("4624", "bob", 1 * kSec, 1), &alerts);
+  e.Process(Logon("4625", "bob", 2 * kSec, 2), &alerts);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule_id, "unordered");
+  e.Process(Logon("4624", "bob", 3 * kSec, 3), &alerts);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[1].rule_id, "ordered");
+  EXPECT_EQ(alerts[1].evidence_seqs, (std::vector<std::uint64_t>{2, 3}));
+}
+
+TEST(SigmaCorrelation, UnknownReferenceAndUnsupportedTypes) {
+  auto r = Load(std::string(kBase) + R"(---
+title: Bad ref
+id: bad
+correlation: {type: event_count, rules: [nope], timespan: 1h, condition: {gte: 2}}
+---
+title: Sum
+id: sum
+correlation: {type: value_sum, rules: [failed_logon], timespan: 1h, condition: {field: x, gte: 2}}
+---
+title: Lt
+id: lt
+correlation: {type: event_count, rules: [failed_logon], timespan: 1h, condition: {lt: 2}}
+)");
+  EXPECT_EQ(r.errors(), 1) << r.Format();
+  EXPECT_EQ(r.unsupported(), 2) << r.Format();
+  EXPECT_NE(r.Format().find("references rule 'nope'"), std::string::npos) << r.Format();
+}
+
+}  // namespace
+}  // namespace mamori::rules
