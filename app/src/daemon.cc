@@ -32,15 +32,22 @@ struct Daemon::Impl {
         registry(std::make_shared<prometheus::Registry>()),
         queue(config.pipeline.queue_capacity),
         signals(io, SIGINT, SIGTERM) {}
+  ~Impl() {
+    // Sessions and listeners first, while the io_context still exists.
+    http.reset();
+    collector.reset();
+  }
 
+  // Declaration order is destruction order in reverse: everything a pending Asio handler may
+  // touch when the io_context destroys it (registry, queue, store) must outlive `io`.
   Config config;
   std::shared_ptr<prometheus::Registry> registry;
-  asio::io_context io;
   BoundedQueue<Record> queue;
-  asio::signal_set signals;
   std::unique_ptr<storage::EvidenceStore> store;
   std::unique_ptr<storage::Writer> writer;
   std::unique_ptr<parsers::ParseStats> parse_stats;
+  asio::io_context io;
+  asio::signal_set signals;
   std::unique_ptr<collector::Collector> collector;
   std::unique_ptr<api::HttpServer> http;
   std::atomic<bool> stopping{false};
