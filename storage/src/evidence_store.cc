@@ -10,8 +10,10 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "cursor.h"
 #include "keys.h"
@@ -149,12 +151,18 @@ struct EvidenceStore::Handles {
 EvidenceStore::EvidenceStore(const StoreOptions& options)
     : options_(options), cf_(std::make_unique<Handles>()), batch_(new rocksdb::WriteBatch()) {}
 
-EvidenceStore::~EvidenceStore() {
+void EvidenceStore::CloseDb() {
   if (db_ != nullptr) {
-    for (auto* h : cf_->all) db_->DestroyColumnFamilyHandle(h);
+    for (auto* h : cf_->all) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
     delete db_;
+    db_ = nullptr;
   }
+  cf_->all.clear();
+}
+
+EvidenceStore::~EvidenceStore() {
+  CloseDb();
   if (!cf_->secondary_dir.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(cf_->secondary_dir, ec);
@@ -229,8 +237,14 @@ Status EvidenceStore::OpenDb() {
     std::string tmpl = (fs::temp_directory_path(ec) / "mamori-secondary-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError("cannot create a temporary dir");
     cf_->secondary_dir = tmpl;
-    s = rocksdb::DB::OpenAsSecondary(db, dir, tmpl, descs, &cf_->all, &db_);
-    if (s.ok()) s = db_->TryCatchUpWithPrimary();
+    // The primary may flush or compact while we read its MANIFEST: retry a few times.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+      s = rocksdb::DB::OpenAsSecondary(db, dir, tmpl, descs, &cf_->all, &db_);
+      if (s.ok()) s = db_->TryCatchUpWithPrimary();
+      if (s.ok()) break;
+      CloseDb();
+    }
   } else {
     s = rocksdb::DB::Open(db, dir, descs, &cf_->all, &db_);
   }

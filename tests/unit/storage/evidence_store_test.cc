@@ -361,6 +361,40 @@ TEST_F(EvidenceStoreTest, ReadOnlyOpenWhileTheWriterHasTheStoreOpen) {
   EXPECT_EQ(MustSearch(*reader2, Query{}).records.front().event.message, "later");
 }
 
+TEST_F(EvidenceStoreTest, ReadOnlyOpensWhileTheWriterWritesAndFlushes) {
+  auto writer = Open();
+  ASSERT_TRUE(writer);
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    for (int b = 0; !done; ++b) {
+      std::vector<Record> batch;
+      for (int i = 0; i < 200; ++i) batch.push_back(MakeRecord(kT0 + b * 200 + i, "h", "m"));
+      ASSERT_TRUE(writer->Append(batch).ok());
+      if (b % 5 == 0) {
+        ASSERT_TRUE(writer->Flush().ok());
+      }
+    }
+  });
+  std::uint64_t last = 0;
+  for (int i = 0; i < 15; ++i) {
+    auto reader = Open(/*read_only=*/true);
+    ASSERT_TRUE(reader);
+    EXPECT_GE(reader->next_seq(), last);
+    last = reader->next_seq();
+    if (last > 1) {
+      auto g = reader->Get(last - 1);
+      ASSERT_TRUE(g.ok()) << g.status().ToString();
+      EXPECT_TRUE(g->has_value());
+    }
+    Query q;
+    q.limit = 5;
+    EXPECT_TRUE(reader->Search(q).ok());
+  }
+  done = true;
+  t.join();
+  EXPECT_GT(last, 1u);
+}
+
 TEST_F(EvidenceStoreTest, ReadOnlyOpenOfMissingStoreIsNotFound) {
   StoreOptions o;
   o.dir = dir_.path() + "/nothing-here";

@@ -90,6 +90,7 @@ class EvidenceStore {
   struct Handles;
   explicit EvidenceStore(const StoreOptions& options);
   Status OpenDb();
+  void CloseDb();
   Status LoadNextSeq();
   Status Scan(const Query& q, const rocksdb::Snapshot* snap, SearchPage* page) const;
 
