@@ -294,6 +294,7 @@ def run_once(args, make_daemon, scenario, run_index):
     port = free_port()
     d = make_daemon(workdir, port)
     result = {"daemon": d.name, "scenario": scenario["id"], "run": run_index}
+    t_begin = time.time()
     try:
         if not d.start():
             result["error"] = "daemon did not start: " + d.stderr_tail()
@@ -355,7 +356,9 @@ def run_once(args, make_daemon, scenario, run_index):
         except (OSError, ValueError, IndexError):
             gen_summary = None
         if gen_summary is None:
-            result["error"] = "loadgen gave no summary: " + gen_err[-500:]
+            why = (f"timed out after {args.run_timeout:g} s (generator killed)" if timed_out
+                   else f"exit code {gen.returncode}")
+            result["error"] = f"loadgen gave no summary ({why}): " + gen_err[-500:]
             result["received"] = received
             result["seconds"] = last_change - t_launch
             result["msg_per_sec"] = received / result["seconds"] if result["seconds"] > 0 else 0
@@ -380,6 +383,7 @@ def run_once(args, make_daemon, scenario, run_index):
             result["metrics"] = getattr(d, "last_metrics", {})
     finally:
         d.stop()
+        result["wall_seconds"] = time.time() - t_begin  # start to stop, for spotting stalls
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     return result
@@ -446,6 +450,20 @@ def summarize(runs):
     }
 
 
+def psi_totals():
+    """Seconds stalled so far (Linux PSI): CPU 'some' and memory 'full'; None if unavailable."""
+    out = {}
+    for res, kind in (("cpu", "some"), ("memory", "full"), ("io", "full")):
+        try:
+            with open(f"/proc/pressure/{res}") as f:
+                for line in f:
+                    if line.startswith(kind):
+                        out[res] = int(line.split("total=")[1]) / 1e6
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
 def machine_info():
     model = "?"
     with open("/proc/cpuinfo") as f:
@@ -476,11 +494,18 @@ def write_results(args, info, table, all_runs, started, finished, notes):
                  "loopback.\n")
     lines.append("| | |\n| --- | --- |")
     lines.append(f"| date | {started} (finished {finished}) |")
-    lines.append(f"| command | `{args.command_line}` |")
+    lines.append(f"| command | `` {args.command_line} `` |")
     lines.append(f"| machine | {info['nproc']} CPUs, {info['cpu']}, {info['ram']} RAM, "
                  f"Linux {info['kernel']} |")
     lines.append(f"| load average before / after | {info['loadavg']} / "
                  f"{info.get('loadavg_after', '?')} |")
+    psi0, psi1 = info.get("psi_before", {}), info.get("psi_after", {})
+    if psi0 and psi1:
+        wall = info.get("wall_seconds", 0)
+        parts = [f"{res} {psi1[res] - psi0[res]:.0f} s" for res in ("cpu", "memory", "io")
+                 if res in psi0 and res in psi1]
+        lines.append(f"| stall time during the {wall:.0f} s run (Linux PSI: cpu some, memory "
+                     f"full, io full) | {', '.join(parts)} |")
     lines.append(f"| mamori | commit `{args.mamori_commit}` |")
     lines.append(f"| rsyslog | {args.rsyslog_version} |")
     lines.append(f"| syslog-ng | {args.syslog_ng_version} |")
@@ -585,6 +610,8 @@ def main():
 
     os.makedirs(args.workdir, exist_ok=True)
     info = machine_info()
+    info["psi_before"] = psi_totals()
+    t_start = time.time()
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     notes = list(args.note)
 
@@ -636,6 +663,8 @@ def main():
         finished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         with open("/proc/loadavg") as f:
             info["loadavg_after"] = " ".join(f.read().split()[:3])
+        info["psi_after"] = psi_totals()
+        info["wall_seconds"] = time.time() - t_start
         write_results(args, info, table, all_runs, started, finished, notes)
     log(f"wrote {args.out}")
 

@@ -20,7 +20,8 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 BUILD=${MAMORI_BENCH_BUILD_DIR:-$ROOT/build-bench}
 CORPUS=${MAMORI_CORPUS:-$ROOT/../shared/corpora/loghub}
-COMMAND_LINE="bench/run.sh $*"
+COMMAND_LINE="bench/run.sh"
+[[ $# -gt 0 ]] && COMMAND_LINE+=$(printf ' %q' "$@")
 
 OUT=$BENCH_DIR/RESULTS.md
 build=1
