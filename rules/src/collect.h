@@ -41,11 +41,9 @@ struct Collected {
 };
 
 // Documents of mamori's own format.
-void CollectNative(const YAML::Node& doc, Diags& diags, const LoadOptions& options,
-                   Collected* out);
+void CollectNative(const YAML::Node& doc, Diags& diags, const LoadOptions& options, Collected* out);
 // A Sigma detection rule; correlation rules are queued in out->correlations.
-void CollectSigma(const YAML::Node& doc, Diags& diags, const LoadOptions& options,
-                  Collected* out);
+void CollectSigma(const YAML::Node& doc, Diags& diags, const LoadOptions& options, Collected* out);
 void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic>* diags,
                              const LoadOptions& options, Collected* out);
 

@@ -45,14 +45,22 @@ struct FieldRef {
 bool Resolve(const FieldRef& f, const Record& r, std::string* scratch, std::string_view* out);
 void AsciiLower(std::string_view in, std::string* out);
 
+// Hash and equality that let an unordered_map<std::string, ...> be searched by string_view.
+struct ViewHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using ViewMap = std::unordered_map<std::string, V, ViewHash, std::equal_to<>>;
+
 // Every string pattern on one field, from every rule.
 struct FieldMatcher {
   FieldRef field;
-  std::unique_ptr<RE2::Set> set;                // null when the field has no regex patterns
-  std::vector<std::vector<int>> set_leaves;     // set index -> leaves it satisfies
-  std::vector<std::unique_ptr<RE2>> singles;    // same order; used when the Set fails
-  std::unordered_map<std::string, std::vector<int>> exact;     // value -> leaves
-  std::unordered_map<std::string, std::vector<int>> exact_ci;  // lowercased value -> leaves
+  std::unique_ptr<RE2::Set> set;              // null when the field has no regex patterns
+  std::vector<std::vector<int>> set_leaves;   // set index -> leaves it satisfies
+  std::vector<std::unique_ptr<RE2>> singles;  // same order; used when the Set fails
+  ViewMap<std::vector<int>> exact;            // value -> leaves
+  ViewMap<std::vector<int>> exact_ci;         // lowercased value -> leaves
 };
 
 struct Leaf {
@@ -89,11 +97,13 @@ struct SourceGroup {
   std::vector<Constraint> constraints;
   int primary = -1;  // the constraint checked through a PrimaryIndex, skipped afterwards
   std::vector<int> detectors;
+  // Detectors evaluated on every event of the group: those without trigger leaves.
+  std::vector<int> always;
 };
 
 struct PrimaryIndex {
   FieldRef field;
-  std::unordered_map<std::string, std::vector<int>> groups;  // lowercased value -> groups
+  ViewMap<std::vector<int>> groups;  // lowercased value -> groups
 };
 
 struct CompiledRule {
@@ -108,6 +118,13 @@ struct Compiled {
   std::vector<Node> nodes;
   std::vector<int> kids;
   std::vector<Detector> detectors;
+  std::vector<int> detector_group;
+  // Hit-driven evaluation: a detector with trigger leaves can only match when one of them hit,
+  // so it is evaluated only then. leaf -> detectors it triggers.
+  std::vector<std::vector<int>> leaf_triggers;
+  // Matchers scanned eagerly on every event: by event field key, and the pseudo-field ones.
+  ViewMap<int> matcher_by_key;
+  std::vector<int> pseudo_matchers;
   std::vector<SourceGroup> groups;
   std::vector<PrimaryIndex> primaries;
   std::vector<int> unindexed_groups;

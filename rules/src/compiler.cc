@@ -10,12 +10,12 @@ namespace mamori::rules::internal {
 
 FieldRef FieldRef::Of(std::string_view name) {
   static const std::unordered_map<std::string_view, Pseudo> kPseudo = {
-      {"host", Pseudo::kHost},         {"app", Pseudo::kApp},
-      {"procid", Pseudo::kProcid},     {"msgid", Pseudo::kMsgid},
-      {"message", Pseudo::kMessage},   {"format", Pseudo::kFormat},
-      {"facility", Pseudo::kFacility}, {"severity", Pseudo::kSeverity},
-      {"class", Pseudo::kClass},       {"raw", Pseudo::kRaw},
-      {"listener", Pseudo::kListener}, {"peer", Pseudo::kPeer},
+      {"host", Pseudo::kHost},          {"app", Pseudo::kApp},
+      {"procid", Pseudo::kProcid},      {"msgid", Pseudo::kMsgid},
+      {"message", Pseudo::kMessage},    {"format", Pseudo::kFormat},
+      {"facility", Pseudo::kFacility},  {"severity", Pseudo::kSeverity},
+      {"class", Pseudo::kClass},        {"raw", Pseudo::kRaw},
+      {"listener", Pseudo::kListener},  {"peer", Pseudo::kPeer},
       {"_keywords", Pseudo::kKeywords},
   };
   FieldRef f;
@@ -45,12 +45,19 @@ bool Resolve(const FieldRef& f, const Record& r, std::string* scratch, std::stri
       *out = *v;
       return true;
     }
-    case Pseudo::kHost: return NonEmpty(e.host, out);
-    case Pseudo::kApp: return NonEmpty(e.app, out);
-    case Pseudo::kProcid: return NonEmpty(e.procid, out);
-    case Pseudo::kMsgid: return NonEmpty(e.msgid, out);
-    case Pseudo::kMessage: *out = e.message; return true;
-    case Pseudo::kFormat: return NonEmpty(e.format, out);
+    case Pseudo::kHost:
+      return NonEmpty(e.host, out);
+    case Pseudo::kApp:
+      return NonEmpty(e.app, out);
+    case Pseudo::kProcid:
+      return NonEmpty(e.procid, out);
+    case Pseudo::kMsgid:
+      return NonEmpty(e.msgid, out);
+    case Pseudo::kMessage:
+      *out = e.message;
+      return true;
+    case Pseudo::kFormat:
+      return NonEmpty(e.format, out);
     case Pseudo::kFacility:
       if (e.facility < 0) return false;
       *scratch = std::to_string(e.facility);
@@ -61,10 +68,16 @@ bool Resolve(const FieldRef& f, const Record& r, std::string* scratch, std::stri
       *scratch = std::to_string(e.severity);
       *out = *scratch;
       return true;
-    case Pseudo::kClass: *out = InfoClassName(e.info_class); return true;
-    case Pseudo::kRaw: *out = r.raw.bytes; return true;
-    case Pseudo::kListener: return NonEmpty(r.raw.listener, out);
-    case Pseudo::kPeer: return NonEmpty(r.raw.peer, out);
+    case Pseudo::kClass:
+      *out = InfoClassName(e.info_class);
+      return true;
+    case Pseudo::kRaw:
+      *out = r.raw.bytes;
+      return true;
+    case Pseudo::kListener:
+      return NonEmpty(r.raw.listener, out);
+    case Pseudo::kPeer:
+      return NonEmpty(r.raw.peer, out);
     case Pseudo::kKeywords:
       *out = e.message.empty() ? std::string_view(r.raw.bytes) : std::string_view(e.message);
       return true;
@@ -111,7 +124,26 @@ class Compiler {
       cd.root = AddNode(d.cond, leaf_ids);
       int det = static_cast<int>(out_->detectors.size());
       out_->detectors.push_back(std::move(cd));
-      AddToGroup(d.logsource, det);
+      int group = AddToGroup(d.logsource, det);
+      out_->detector_group.push_back(group);
+      std::vector<int> triggers;
+      if (Triggers(out_->detectors[det].root, &triggers)) {
+        std::sort(triggers.begin(), triggers.end());
+        triggers.erase(std::unique(triggers.begin(), triggers.end()), triggers.end());
+        out_->leaf_triggers.resize(out_->leaves.size());
+        for (int l : triggers) out_->leaf_triggers[l].push_back(det);
+      } else {
+        out_->groups[group].always.push_back(det);
+      }
+    }
+    out_->leaf_triggers.resize(out_->leaves.size());
+    for (size_t m = 0; m < out_->matchers.size(); ++m) {
+      const FieldRef& f = out_->matchers[m].field;
+      if (f.pseudo == Pseudo::kNone) {
+        out_->matcher_by_key[f.key] = static_cast<int>(m);
+      } else {
+        out_->pseudo_matchers.push_back(static_cast<int>(m));
+      }
     }
     FinishMatchers();
     BuildIndex();
@@ -216,7 +248,43 @@ class Compiler {
     return id;
   }
 
-  void AddToGroup(const std::vector<LogSourceConstraint>& cs, int det) {
+  // Leaves of which at least one must hit for the node to be true; false when no such bound
+  // exists (a `not`, or a leaf that is not a string match).
+  bool Triggers(int ni, std::vector<int>* out) {
+    const Node& n = out_->nodes[ni];
+    switch (n.kind) {
+      case ExprDef::Kind::kLeaf:
+        if (out_->leaves[n.leaf].kind != LeafDef::Kind::kString) return false;
+        out->push_back(n.leaf);
+        return true;
+      case ExprDef::Kind::kFalse:
+        return true;
+      case ExprDef::Kind::kTrue:
+      case ExprDef::Kind::kNot:
+        return false;
+      case ExprDef::Kind::kOr:
+        for (int k = 0; k < n.n_kids; ++k) {
+          if (!Triggers(out_->kids[n.first_kid + k], out)) return false;
+        }
+        return true;
+      case ExprDef::Kind::kAnd: {
+        bool found = false;
+        std::vector<int> best;
+        for (int k = 0; k < n.n_kids; ++k) {
+          std::vector<int> t;
+          if (Triggers(out_->kids[n.first_kid + k], &t) && (!found || t.size() < best.size())) {
+            best = std::move(t);
+            found = true;
+          }
+        }
+        if (found) out->insert(out->end(), best.begin(), best.end());
+        return found;
+      }
+    }
+    return false;
+  }
+
+  int AddToGroup(const std::vector<LogSourceConstraint>& cs, int det) {
     std::vector<Constraint> norm;
     for (auto& c : cs) {
       Constraint n;
@@ -246,6 +314,7 @@ class Compiler {
       out_->groups.back().constraints = std::move(norm);
     }
     out_->groups[it->second].detectors.push_back(det);
+    return it->second;
   }
 
   void FinishMatchers() {
@@ -286,8 +355,8 @@ class Compiler {
       int best = -1;
       for (size_t ci = 0; ci < g.constraints.size(); ++ci) {
         if (g.constraints[ci].values.empty()) continue;
-        if (best < 0 || freq[FieldName(g.constraints[ci].field)] >
-                            freq[FieldName(g.constraints[best].field)]) {
+        if (best < 0 ||
+            freq[FieldName(g.constraints[ci].field)] > freq[FieldName(g.constraints[best].field)]) {
           best = static_cast<int>(ci);
         }
       }

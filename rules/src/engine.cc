@@ -3,8 +3,8 @@
 #include "mamori/rules/engine.h"
 
 #include <algorithm>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <list>
@@ -149,6 +149,9 @@ struct Engine::State {
   const Compiled* c = nullptr;
   std::vector<std::uint32_t> leaf_hit;
   std::vector<std::uint32_t> matcher_done;
+  std::vector<std::uint32_t> group_ok;
+  std::vector<std::uint32_t> detector_queued;
+  std::vector<int> candidates;
   std::uint32_t epoch = 0;
   std::vector<int> set_hits;
   std::string scratch, scratch2, lower;
@@ -159,6 +162,8 @@ struct Engine::State {
     c = compiled;
     leaf_hit.assign(c->leaves.size(), 0);
     matcher_done.assign(c->matchers.size(), 0);
+    group_ok.assign(c->groups.size(), 0);
+    detector_queued.assign(c->detectors.size(), 0);
     epoch = 0;
   }
 
@@ -166,8 +171,20 @@ struct Engine::State {
     if (++epoch == 0) {
       std::fill(leaf_hit.begin(), leaf_hit.end(), 0);
       std::fill(matcher_done.begin(), matcher_done.end(), 0);
+      std::fill(group_ok.begin(), group_ok.end(), 0);
+      std::fill(detector_queued.begin(), detector_queued.end(), 0);
       epoch = 1;
     }
+  }
+
+  void Hit(int l) {
+    leaf_hit[l] = epoch;
+    for (int det : c->leaf_triggers[l]) Queue(det);
+  }
+  void Queue(int det) {
+    if (detector_queued[det] == epoch || group_ok[c->detector_group[det]] != epoch) return;
+    detector_queued[det] = epoch;
+    candidates.push_back(det);
   }
 
   void Scan(int m, std::uint64_t* fallbacks) {
@@ -176,16 +193,16 @@ struct Engine::State {
     std::string_view v;
     if (!internal::Resolve(fm.field, *record, &scratch, &v)) return;
     if (!fm.exact.empty()) {
-      auto it = fm.exact.find(std::string(v));
+      auto it = fm.exact.find(v);
       if (it != fm.exact.end()) {
-        for (int l : it->second) leaf_hit[l] = epoch;
+        for (int l : it->second) Hit(l);
       }
     }
     if (!fm.exact_ci.empty()) {
       internal::AsciiLower(v, &lower);
       auto it = fm.exact_ci.find(lower);
       if (it != fm.exact_ci.end()) {
-        for (int l : it->second) leaf_hit[l] = epoch;
+        for (int l : it->second) Hit(l);
       }
     }
     if (fm.singles.empty()) return;
@@ -207,7 +224,7 @@ struct Engine::State {
       }
     }
     for (int h : set_hits) {
-      for (int l : fm.set_leaves[h]) leaf_hit[l] = epoch;
+      for (int l : fm.set_leaves[h]) Hit(l);
     }
   }
 
@@ -232,11 +249,16 @@ struct Engine::State {
           return false;
         }
         switch (l.num_op) {
-          case LeafDef::NumOp::kGt: return x > l.number;
-          case LeafDef::NumOp::kGte: return x >= l.number;
-          case LeafDef::NumOp::kLt: return x < l.number;
-          case LeafDef::NumOp::kLte: return x <= l.number;
-          case LeafDef::NumOp::kEq: return x == l.number;
+          case LeafDef::NumOp::kGt:
+            return x > l.number;
+          case LeafDef::NumOp::kGte:
+            return x >= l.number;
+          case LeafDef::NumOp::kLt:
+            return x < l.number;
+          case LeafDef::NumOp::kLte:
+            return x <= l.number;
+          case LeafDef::NumOp::kEq:
+            return x == l.number;
         }
         return false;
       }
@@ -271,10 +293,14 @@ struct Engine::State {
   bool Eval(int ni, std::uint64_t* fallbacks) {
     const auto& n = c->nodes[ni];
     switch (n.kind) {
-      case ExprDef::Kind::kTrue: return true;
-      case ExprDef::Kind::kFalse: return false;
-      case ExprDef::Kind::kLeaf: return EvalLeaf(n.leaf, fallbacks);
-      case ExprDef::Kind::kNot: return !Eval(c->kids[n.first_kid], fallbacks);
+      case ExprDef::Kind::kTrue:
+        return true;
+      case ExprDef::Kind::kFalse:
+        return false;
+      case ExprDef::Kind::kLeaf:
+        return EvalLeaf(n.leaf, fallbacks);
+      case ExprDef::Kind::kNot:
+        return !Eval(c->kids[n.first_kid], fallbacks);
       case ExprDef::Kind::kAnd:
         for (int k = 0; k < n.n_kids; ++k) {
           if (!Eval(c->kids[n.first_kid + k], fallbacks)) return false;
@@ -427,7 +453,8 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
       g.chain_start[i] = g.chain_start[i - 1];
       g.chain_last[i] = t;
       g.chain_seqs[i] = g.chain_seqs[i - 1];
-      if (g.chain_seqs[i].size() >= opt.max_evidence) g.chain_seqs[i].erase(g.chain_seqs[i].begin());
+      if (g.chain_seqs[i].size() >= opt.max_evidence)
+        g.chain_seqs[i].erase(g.chain_seqs[i].begin());
       g.chain_seqs[i].push_back(r.seq);
     } else {
       return false;
@@ -445,18 +472,23 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
   g.hits.push_back(Hit{t, r.seq, input, value});
   if (def.corr == CorrType::kDistinct) ++g.values[value];
   if (def.corr == CorrType::kTemporal) ++g.input_hits[input];
-  while (!g.hits.empty() && (g.hits.front().t < g.last_t - def.window_ns ||
-                             g.hits.size() > kMaxHitsPerGroup)) {
+  while (!g.hits.empty() &&
+         (g.hits.front().t < g.last_t - def.window_ns || g.hits.size() > kMaxHitsPerGroup)) {
     drop_front();
   }
   bool fire = false;
   switch (def.corr) {
-    case CorrType::kCount: fire = g.hits.size() >= def.threshold; break;
-    case CorrType::kDistinct: fire = g.values.size() >= def.threshold; break;
+    case CorrType::kCount:
+      fire = g.hits.size() >= def.threshold;
+      break;
+    case CorrType::kDistinct:
+      fire = g.values.size() >= def.threshold;
+      break;
     case CorrType::kTemporal:
       fire = std::all_of(g.input_hits.begin(), g.input_hits.end(), [](int n) { return n > 0; });
       break;
-    default: break;
+    default:
+      break;
   }
   if (!fire) return false;
   f->count = def.corr == CorrType::kDistinct ? g.values.size() : g.hits.size();
@@ -530,8 +562,9 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
       if (!rule.def.info.alerting) continue;
       if (rule.def.suppress_ns > 0) {
         const std::int64_t t = record.event.event_time_ns;
-        st.suppress.ExpireWhile(
-            [&](std::int64_t last) { return last < t - rule.def.suppress_ns - options_.allowed_lateness_ns; });
+        st.suppress.ExpireWhile([&](std::int64_t last) {
+          return last < t - rule.def.suppress_ns - options_.allowed_lateness_ns;
+        });
         std::int64_t* last = st.suppress.Find(f.group_key);
         if (last != nullptr && t >= *last && t - *last < rule.def.suppress_ns) {
           ++st.stats.suppressed;
@@ -567,37 +600,55 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
     }
   };
 
-  auto run_group = [&](int gi) {
-    const auto& g = c.groups[gi];
-    if (!s.GroupMatches(g)) return;
-    for (int det : g.detectors) {
-      bool m;
-      if (timed) {
-        auto t0 = std::chrono::steady_clock::now();
-        m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
-        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
-        for (auto [ri, input] : c.detectors[det].consumers) {
-          s.rules[ri].stats.evaluation_ns +=
-              static_cast<std::uint64_t>(ns) * options_.timing_sample_every;
-        }
-      } else {
-        m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
+  auto evaluate = [&](int det) {
+    bool m;
+    if (timed) {
+      auto t0 = std::chrono::steady_clock::now();
+      m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now() - t0)
+                    .count();
+      for (auto [ri, input] : c.detectors[det].consumers) {
+        s.rules[ri].stats.evaluation_ns +=
+            static_cast<std::uint64_t>(ns) * options_.timing_sample_every;
       }
-      if (m) on_match(det);
+    } else {
+      m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
     }
+    if (m) on_match(det);
   };
 
+  // 1. Which log source groups does the event belong to?
+  s.candidates.clear();
+  auto admit = [&](int gi) {
+    const auto& g = c.groups[gi];
+    if (!s.GroupMatches(g)) return;
+    s.group_ok[gi] = s.epoch;
+    for (int det : g.always) s.Queue(det);
+  };
   for (const auto& p : c.primaries) {
     std::string_view v;
     if (!internal::Resolve(p.field, record, &s.scratch, &v)) continue;
     internal::AsciiLower(v, &s.lower);
     auto it = p.groups.find(s.lower);
     if (it == p.groups.end()) continue;
-    for (int gi : it->second) run_group(gi);
+    for (int gi : it->second) admit(gi);
   }
-  for (int gi : c.unindexed_groups) run_group(gi);
+  for (int gi : c.unindexed_groups) admit(gi);
+  // 2. Scan every field of the event that some rule matches on, once; hits queue the rules
+  // they can trigger.
+  for (int m : c.pseudo_matchers) s.Scan(m, &engine_stats_.regex_fallbacks);
+  if (!c.matcher_by_key.empty()) {
+    for (const auto& f : record.event.fields) {
+      auto it = c.matcher_by_key.find(f.key);
+      if (it != c.matcher_by_key.end() && s.matcher_done[it->second] != s.epoch) {
+        s.Scan(it->second, &engine_stats_.regex_fallbacks);
+      }
+    }
+  }
+  // 3. Evaluate the queued detectors, in rule order.
+  std::sort(s.candidates.begin(), s.candidates.end());
+  for (size_t i = 0; i < s.candidates.size(); ++i) evaluate(s.candidates[i]);
   s.record = nullptr;
 }
 

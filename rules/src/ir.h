@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "cidr.h"
 #include "mamori/rules/rule.h"
 #include "mamori/rules/sigma_mapping.h"
-#include "cidr.h"
 
 namespace mamori::rules::internal {
 

@@ -38,12 +38,23 @@ bool ParseDuration(std::string_view text, std::int64_t* ns) {
     std::int64_t unit = 1'000'000'000;
     if (i < text.size()) {
       switch (text[i]) {
-        case 's': unit = 1'000'000'000; break;
-        case 'm': unit = 60'000'000'000; break;
-        case 'h': unit = 3'600'000'000'000; break;
-        case 'd': unit = 86'400'000'000'000; break;
-        case 'w': unit = 604'800'000'000'000; break;
-        default: return false;
+        case 's':
+          unit = 1'000'000'000;
+          break;
+        case 'm':
+          unit = 60'000'000'000;
+          break;
+        case 'h':
+          unit = 3'600'000'000'000;
+          break;
+        case 'd':
+          unit = 86'400'000'000'000;
+          break;
+        case 'w':
+          unit = 604'800'000'000'000;
+          break;
+        default:
+          return false;
       }
       ++i;
     } else if (total != 0) {

@@ -120,7 +120,8 @@ LoadResult LoadRuleStrings(const std::vector<RuleSource>& sources, const LoadOpt
       internal::ResolveSigmaCorrelation(c, &result.diagnostics, options, &collected);
     } catch (const YAML::Exception& e) {
       Diags(c.file, &result.diagnostics, c.line_offset)
-          .Add(Diagnostic::Level::kError, e.mark, "", std::string("malformed correlation: ") + e.msg);
+          .Add(Diagnostic::Level::kError, e.mark, "",
+               std::string("malformed correlation: ") + e.msg);
     }
   }
   result.rules = std::make_shared<const RuleSet>(
@@ -135,8 +136,8 @@ LoadResult LoadRuleFiles(const std::vector<std::string>& paths, const LoadOption
   auto read = [&](const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     if (!in) {
-      read_errors.push_back(Diagnostic{Diagnostic::Level::kError, p.string(), 0, 0, "",
-                                       "cannot read rule file"});
+      read_errors.push_back(
+          Diagnostic{Diagnostic::Level::kError, p.string(), 0, 0, "", "cannot read rule file"});
       return;
     }
     std::ostringstream ss;

@@ -43,8 +43,8 @@ void EngineMetrics::Update(const Engine& engine) {
     const std::string& id = engine.rules().info(i).id;
     auto it = rules_.find(id);
     if (it == rules_.end()) {
-      PerRule p{&matches_.Add({{"rule", id}}), &alerts_.Add({{"rule", id}}),
-                &seconds_.Add({{"rule", id}}), &groups_.Add({{"rule", id}}),
+      PerRule p{&matches_.Add({{"rule", id}}),   &alerts_.Add({{"rule", id}}),
+                &seconds_.Add({{"rule", id}}),   &groups_.Add({{"rule", id}}),
                 &evictions_.Add({{"rule", id}}), RuleStats{}};
       it = rules_.emplace(id, p).first;
     }

@@ -10,9 +10,10 @@ namespace {
 using Level = Diagnostic::Level;
 
 const std::set<std::string> kRuleKeys = {
-    "id",      "title",   "description", "severity", "tags",    "logsource",  "match",
-    "selections", "condition", "correlation", "suppress", "group_by", "summary", "tests",
-    "enabled", "author",  "references",  "falsepositives", "status", "date", "modified"};
+    "id",      "title",      "description", "severity",    "tags",       "logsource",
+    "match",   "selections", "condition",   "correlation", "suppress",   "group_by",
+    "summary", "tests",      "enabled",     "author",      "references", "falsepositives",
+    "status",  "date",       "modified"};
 
 class NativeRule {
  public:
@@ -42,8 +43,8 @@ class NativeRule {
     std::string sev = Str("severity");
     if (sev.empty()) return Error(n_, "missing required key 'severity'");
     if (!ParseSeverity(sev, &info.severity)) {
-      return Error(n_["severity"], "unknown severity '" + sev +
-                                       "' (info, low, medium, high, critical)");
+      return Error(n_["severity"],
+                   "unknown severity '" + sev + "' (info, low, medium, high, critical)");
     }
     if (n_["tags"] && !StringList(n_["tags"], &info.tags)) {
       return Error(n_["tags"], "'tags' must be a list of strings");
@@ -58,7 +59,8 @@ class NativeRule {
       return Error(n_["group_by"], "'group_by' must be a list of field names");
     }
     if (n_["suppress"]) {
-      if (!n_["suppress"].IsScalar() || !ParseDuration(n_["suppress"].Scalar(), &out->def.suppress_ns)) {
+      if (!n_["suppress"].IsScalar() ||
+          !ParseDuration(n_["suppress"].Scalar(), &out->def.suppress_ns)) {
         return Error(n_["suppress"], "'suppress' must be a duration like 10m");
       }
     }
@@ -78,8 +80,8 @@ class NativeRule {
       if (!corr.IsMap()) return Error(corr, "'correlation' must be a map");
       type = corr["type"] && corr["type"].IsScalar() ? corr["type"].Scalar() : "";
       for (auto it = corr.begin(); it != corr.end(); ++it) {
-        static const std::set<std::string> kKeys = {"type", "group_by", "window", "count",
-                                                    "field", "steps"};
+        static const std::set<std::string> kKeys = {"type",  "group_by", "window",
+                                                    "count", "field",    "steps"};
         if (!kKeys.count(it->first.Scalar())) {
           return Error(it->first, "unknown key '" + it->first.Scalar() + "' in correlation");
         }
@@ -132,7 +134,8 @@ class NativeRule {
         }
         out->def.threshold = std::stoull(count);
         if (type == "distinct") {
-          std::string field = corr["field"] && corr["field"].IsScalar() ? corr["field"].Scalar() : "";
+          std::string field =
+              corr["field"] && corr["field"].IsScalar() ? corr["field"].Scalar() : "";
           if (field.empty()) return Error(corr, "a distinct correlation needs 'field'");
           out->def.distinct_keys = {field};
         }
@@ -144,8 +147,7 @@ class NativeRule {
     if (out->def.corr != CorrType::kNone) {
       std::string w = corr["window"] && corr["window"].IsScalar() ? corr["window"].Scalar() : "";
       if (!ParseDuration(w, &out->def.window_ns)) {
-        return Error(corr["window"] ? corr["window"] : corr,
-                     "'window' must be a duration like 5m");
+        return Error(corr["window"] ? corr["window"] : corr, "'window' must be a duration like 5m");
       }
     }
     out->def.group_by_names = group_by;
@@ -163,7 +165,9 @@ class NativeRule {
     diags_.Add(Level::kError, at, id_, std::move(m));
     return false;
   }
-  void Warn(const YAML::Node& at, std::string m) { diags_.Add(Level::kWarning, at, id_, std::move(m)); }
+  void Warn(const YAML::Node& at, std::string m) {
+    diags_.Add(Level::kWarning, at, id_, std::move(m));
+  }
   std::string Str(const char* key) {
     const YAML::Node v = n_[key];
     return v && v.IsScalar() ? v.Scalar() : "";
@@ -246,7 +250,8 @@ class NativeRule {
       }
       kids.push_back(std::move(e));
     }
-    *out = kids.size() == 1 ? std::move(kids[0]) : ExprDef::Of(ExprDef::Kind::kAnd, std::move(kids));
+    *out =
+        kids.size() == 1 ? std::move(kids[0]) : ExprDef::Of(ExprDef::Kind::kAnd, std::move(kids));
     return true;
   }
 
@@ -325,8 +330,8 @@ class NativeRule {
         for (auto& s : vals) l.patterns.push_back({false, s});
       } else if (op == "contains" || op == "startswith" || op == "endswith") {
         for (auto& s : vals) {
-          std::string p = (op == "startswith" ? "^" : "") + QuoteRegex(s) +
-                          (op == "endswith" ? "$" : "");
+          std::string p =
+              (op == "startswith" ? "^" : "") + QuoteRegex(s) + (op == "endswith" ? "$" : "");
           l.patterns.push_back({true, (icase ? "(?i)" : "") + p});
         }
       } else if (op == "re") {
@@ -353,7 +358,8 @@ class NativeRule {
         }
       } else if (op == "exists") {
         l.kind = LeafDef::Kind::kExists;
-        if (vals[0] != "true" && vals[0] != "false") return Error(v, "'exists' takes true or false");
+        if (vals[0] != "true" && vals[0] != "false")
+          return Error(v, "'exists' takes true or false");
         l.exists = vals[0] == "true";
       } else {
         return Error(it->first, "unknown operator '" + op +
@@ -363,7 +369,8 @@ class NativeRule {
       kids.push_back(ExprDef::Leaf(AddLeaf(d, std::move(l))));
     }
     if (kids.empty()) return Error(m, "no operator for '" + field + "'");
-    *out = kids.size() == 1 ? std::move(kids[0]) : ExprDef::Of(ExprDef::Kind::kAnd, std::move(kids));
+    *out =
+        kids.size() == 1 ? std::move(kids[0]) : ExprDef::Of(ExprDef::Kind::kAnd, std::move(kids));
     return true;
   }
 
@@ -373,7 +380,8 @@ class NativeRule {
     if (!t.IsMap()) return Error(t, "'tests' must be a map with 'match' and 'no_match' lists");
     for (auto it = t.begin(); it != t.end(); ++it) {
       std::string k = it->first.Scalar();
-      if (k != "match" && k != "no_match") return Error(it->first, "unknown key '" + k + "' in tests");
+      if (k != "match" && k != "no_match")
+        return Error(it->first, "unknown key '" + k + "' in tests");
       if (!it->second.IsSequence()) return Error(it->second, "'" + k + "' must be a list of lines");
       for (const auto& line : it->second) {
         if (!line.IsScalar()) return Error(line, "a sample must be a string");
@@ -441,7 +449,8 @@ void CollectNative(const YAML::Node& doc, Diags& diags, const LoadOptions& optio
     try {
       if (nr.Build(&p)) out->Commit(std::move(p), diags, r);
     } catch (const YAML::Exception& e) {
-      diags.Add(Diagnostic::Level::kError, e.mark, nr.id(), std::string("malformed rule: ") + e.msg);
+      diags.Add(Diagnostic::Level::kError, e.mark, nr.id(),
+                std::string("malformed rule: ") + e.msg);
     }
   }
 }

@@ -32,7 +32,8 @@ std::string Base64(std::string_view in) {
   size_t i = 0;
   while (i + 2 < in.size()) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out += kAlpha[v >> 18];
     out += kAlpha[(v >> 12) & 63];
     out += kAlpha[(v >> 6) & 63];
@@ -45,7 +46,8 @@ std::string Base64(std::string_view in) {
     out += kAlpha[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kAlpha[v >> 18];
     out += kAlpha[(v >> 12) & 63];
     out += kAlpha[(v >> 6) & 63];
@@ -179,7 +181,8 @@ std::vector<Token> Tokenize(const std::string& v, bool wildcards) {
     char c = v[i];
     if (!wildcards) {
       lit(c);
-    } else if (c == '\\' && i + 1 < v.size() && (v[i + 1] == '*' || v[i + 1] == '?' || v[i + 1] == '\\')) {
+    } else if (c == '\\' && i + 1 < v.size() &&
+               (v[i + 1] == '*' || v[i + 1] == '?' || v[i + 1] == '\\')) {
       lit(v[++i]);
     } else if (c == '*') {
       if (out.empty() || out.back().kind != Token::kStar) out.push_back({Token::kStar, ""});
@@ -220,9 +223,9 @@ LeafDef::Pattern MakePattern(const std::string& value, Mode mode, bool wildcards
 }
 
 const std::set<std::string> kKnownModifiers = {
-    "contains", "startswith", "endswith", "all",  "re",      "i",     "m",       "s",
-    "cidr",     "base64",     "base64offset", "utf16le", "utf16be", "utf16", "wide", "windash",
-    "exists",   "gt",         "gte",      "lt",   "lte",     "cased", "fieldref", "neq"};
+    "contains", "startswith", "endswith",     "all",     "re",      "i",     "m",        "s",
+    "cidr",     "base64",     "base64offset", "utf16le", "utf16be", "utf16", "wide",     "windash",
+    "exists",   "gt",         "gte",          "lt",      "lte",     "cased", "fieldref", "neq"};
 
 class SigmaRule {
  public:
@@ -255,7 +258,8 @@ class SigmaRule {
     d.logsource = options_.sigma_mapping.Constraints(product_, Str(ls["category"]),
                                                      Str(ls["service"]), &unmapped);
     for (auto& u : unmapped) {
-      diags_.Add(Level::kWarning, ls, id_, "logsource " + u + " is not in the mapping; not restricted");
+      diags_.Add(Level::kWarning, ls, id_,
+                 "logsource " + u + " is not in the mapping; not restricted");
     }
     const YAML::Node det = doc_["detection"];
     if (!det.IsMap()) ThrowInvalid(doc_, "missing 'detection'");
@@ -283,7 +287,8 @@ class SigmaRule {
       }
       alts.push_back(std::move(r.value()));
     }
-    d.cond = alts.size() == 1 ? std::move(alts[0]) : ExprDef::Of(ExprDef::Kind::kOr, std::move(alts));
+    d.cond =
+        alts.size() == 1 ? std::move(alts[0]) : ExprDef::Of(ExprDef::Kind::kOr, std::move(alts));
     out->detectors.push_back(std::move(d));
     out->def.inputs = {0};
     out->def.group_by_keys = {{}};
@@ -307,7 +312,8 @@ class SigmaRule {
         kids.push_back(FieldCond(it->first, it->second, d));
       }
       if (kids.empty()) ThrowInvalid(s, "empty selection");
-      return kids.size() == 1 ? std::move(kids[0]) : ExprDef::Of(ExprDef::Kind::kAnd, std::move(kids));
+      return kids.size() == 1 ? std::move(kids[0])
+                              : ExprDef::Of(ExprDef::Kind::kAnd, std::move(kids));
     }
     if (s.IsSequence()) {
       bool maps = s.size() > 0 && s[0].IsMap();
@@ -360,7 +366,8 @@ class SigmaRule {
       items.push_back(value);
     }
     for (auto& v : items) {
-      if (!v.IsScalar() && !v.IsNull()) ThrowInvalid(v, "a field value must be a plain value or a list");
+      if (!v.IsScalar() && !v.IsNull())
+        ThrowInvalid(v, "a field value must be a plain value or a list");
     }
     if (items.empty()) ThrowInvalid(at, "empty list of values");
     const bool all = has("all");
@@ -442,7 +449,8 @@ class SigmaRule {
                                                    : LeafDef::NumOp::kLte;
         char* end = nullptr;
         l.number = std::strtod(v.c_str(), &end);
-        if (end == v.c_str() || *end != '\0') ThrowInvalid(at, "'" + std::string(op) + "' takes a number");
+        if (end == v.c_str() || *end != '\0')
+          ThrowInvalid(at, "'" + std::string(op) + "' takes a number");
         kids.push_back(ExprDef::Leaf(Add(d, std::move(l))));
       }
       return finish(std::move(kids));
@@ -457,7 +465,8 @@ class SigmaRule {
       for (auto& v : vals) {
         std::string p = flags.empty() ? v : "(?" + flags + ")" + v;
         std::string err;
-        if (!CheckRegex(p, &err)) ThrowUnsupported(at, "regular expression not supported by RE2: " + err);
+        if (!CheckRegex(p, &err))
+          ThrowUnsupported(at, "regular expression not supported by RE2: " + err);
         if (all) {
           LeafDef one = l;
           one.patterns = {{true, p}};
@@ -529,8 +538,7 @@ std::string IdOf(const YAML::Node& doc) {
 
 }  // namespace
 
-void CollectSigma(const YAML::Node& doc, Diags& diags, const LoadOptions& options,
-                  Collected* out) {
+void CollectSigma(const YAML::Node& doc, Diags& diags, const LoadOptions& options, Collected* out) {
   std::string id = IdOf(doc);
   if (doc["correlation"]) {
     out->correlations.push_back(PendingCorrelation{doc, diags.file(), diags.line_offset()});
@@ -540,7 +548,8 @@ void CollectSigma(const YAML::Node& doc, Diags& diags, const LoadOptions& option
     diags.Add(Level::kError, doc, "", "Sigma rule without 'id', 'name' or 'title'");
     return;
   }
-  if (!doc["id"]) diags.Add(Level::kWarning, doc, id, "no 'id'; the rule is known by its name or title");
+  if (!doc["id"])
+    diags.Add(Level::kWarning, doc, id, "no 'id'; the rule is known by its name or title");
   if (doc["action"]) {
     diags.Add(Level::kUnsupported, doc["action"], id, "unsupported: multi-document action");
     return;
@@ -587,7 +596,8 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
     diags.Add(Level::kError, at, id, why);
   };
   if (id.empty()) return error(doc, "Sigma correlation without 'id', 'name' or 'title'");
-  if (!doc["id"]) diags.Add(Level::kWarning, doc, id, "no 'id'; the rule is known by its name or title");
+  if (!doc["id"])
+    diags.Add(Level::kWarning, doc, id, "no 'id'; the rule is known by its name or title");
   if (!corr.IsMap()) return error(corr, "'correlation' must be a map");
   PendingRule p;
   RuleDef& def = p.def;
@@ -596,8 +606,10 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
   def.info.file = c.file;
   def.info.line = doc.Mark().line + 1 + c.line_offset;
   def.info.title = doc["title"] && doc["title"].IsScalar() ? doc["title"].Scalar() : id;
-  def.info.description = doc["description"] && doc["description"].IsScalar() ? doc["description"].Scalar() : "";
-  if (doc["level"] && doc["level"].IsScalar()) ParseSeverity(doc["level"].Scalar(), &def.info.severity);
+  def.info.description =
+      doc["description"] && doc["description"].IsScalar() ? doc["description"].Scalar() : "";
+  if (doc["level"] && doc["level"].IsScalar())
+    ParseSeverity(doc["level"].Scalar(), &def.info.severity);
   if (doc["tags"]) (void)StringList(doc["tags"], &def.info.tags);
   std::string type = corr["type"] && corr["type"].IsScalar() ? corr["type"].Scalar() : "";
   def.info.kind = type;
@@ -631,7 +643,8 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
     }
     def.inputs.push_back(it->second.first);
     products.push_back(it->second.second);
-    hash = Fnv1a(std::to_string(out->def.rules[out->sigma_rule_index[r]].info.definition_hash), hash);
+    hash =
+        Fnv1a(std::to_string(out->def.rules[out->sigma_rule_index[r]].info.definition_hash), hash);
   }
   def.info.definition_hash = hash;
   std::vector<std::string> group_by;
@@ -646,7 +659,8 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
   }
   std::string ts = corr["timespan"] && corr["timespan"].IsScalar() ? corr["timespan"].Scalar() : "";
   if (!ParseDuration(ts, &def.window_ns)) {
-    return error(corr["timespan"] ? corr["timespan"] : corr, "'timespan' must be a duration like 1h");
+    return error(corr["timespan"] ? corr["timespan"] : corr,
+                 "'timespan' must be a duration like 1h");
   }
   const YAML::Node cond = corr["condition"];
   if (def.corr == CorrType::kCount || def.corr == CorrType::kDistinct) {

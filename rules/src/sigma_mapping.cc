@@ -90,6 +90,13 @@ products:
         lsa-server: {Event.System.Channel: [Microsoft-Windows-LSA/Operational]}
         capi2: {Event.System.Channel: [Microsoft-Windows-CAPI2/Operational]}
         certificateservicesclient-lifecycle-system: {Event.System.Channel: [Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational]}
+  cisco:
+    logsource:
+      product: {format: [cisco, unparsed]}
+      service:
+        aaa: {}
+        bgp: {}
+        ldp: {}
   linux:
     logsource:
       service:
@@ -105,7 +112,8 @@ products:
         auditd: {}
 )";
 
-bool ParseConstraints(const YAML::Node& n, std::vector<LogSourceConstraint>* out, std::string* err) {
+bool ParseConstraints(const YAML::Node& n, std::vector<LogSourceConstraint>* out,
+                      std::string* err) {
   if (n.IsNull()) return true;
   if (!n.IsMap()) {
     *err = "constraints must be a map of field: [values]";
@@ -130,7 +138,8 @@ bool ParseConstraints(const YAML::Node& n, std::vector<LogSourceConstraint>* out
 bool ParseProduct(const YAML::Node& n, SigmaProductMapping* p, std::string* err) {
   if (n["prefix"]) p->prefix = n["prefix"].Scalar();
   if (const YAML::Node f = n["fields"]) {
-    for (auto it = f.begin(); it != f.end(); ++it) p->fields[it->first.Scalar()] = it->second.Scalar();
+    for (auto it = f.begin(); it != f.end(); ++it)
+      p->fields[it->first.Scalar()] = it->second.Scalar();
   }
   const YAML::Node ls = n["logsource"];
   if (!ls) return true;
@@ -188,15 +197,18 @@ std::string SigmaMapping::MapField(std::string_view product, std::string_view na
   return p.prefix + std::string(name);
 }
 
-std::vector<LogSourceConstraint> SigmaMapping::Constraints(std::string_view product,
-                                                           std::string_view category,
-                                                           std::string_view service,
-                                                           std::vector<std::string>* unmapped) const {
+std::vector<LogSourceConstraint> SigmaMapping::Constraints(
+    std::string_view product, std::string_view category, std::string_view service,
+    std::vector<std::string>* unmapped) const {
   std::vector<LogSourceConstraint> out;
   auto it = products.find(std::string(product));
   const SigmaProductMapping& p = it == products.end() ? fallback : it->second;
   if (!product.empty() && it == products.end()) {
-    unmapped->push_back("product: " + std::string(product));
+    // Unknown products apply only to events whose format names them (set by a parser or by
+    // the listener's configured format), never to every event.
+    unmapped->push_back("product: " + std::string(product) +
+                        " (applies to format: " + std::string(product) + ")");
+    out.push_back(LogSourceConstraint{"format", {std::string(product)}});
   }
   out.insert(out.end(), p.product.begin(), p.product.end());
   auto add = [&](const std::map<std::string, std::vector<LogSourceConstraint>>& m,

@@ -167,7 +167,8 @@ correlation: {type: threshold, count: 2, window: 1m, group_by: [host]}
   EXPECT_EQ(stats[other].evictions, 0u);
   EXPECT_LE(stats[other].state_groups, 1u);
   bool brute_fired_for_a = false;
-  for (auto& a : alerts) brute_fired_for_a |= a.rule_id == "ssh-brute" && a.group_key == "source.ip=10.0.0.1";
+  for (auto& a : alerts)
+    brute_fired_for_a |= a.rule_id == "ssh-brute" && a.group_key == "source.ip=10.0.0.1";
   EXPECT_TRUE(brute_fired_for_a);  // the hot key survived eviction
 }
 

@@ -1,7 +1,8 @@
 // Each condition kind of mamori rules, evaluated by the engine.
+#include "mamori/rules/engine.h"
+
 #include <gtest/gtest.h>
 
-#include "mamori/rules/engine.h"
 #include "test_util.h"
 
 namespace mamori::rules {
@@ -153,8 +154,9 @@ TEST_F(MatchTest, LogsourceRestrictsEvents) {
 TEST(EngineTest, RegexSetScansOncePerFieldAcrossManyRules) {
   std::string yaml = "rules:\n";
   for (int i = 0; i < 300; ++i) {
-    yaml += "  - {id: r" + std::to_string(i) + ", title: R, severity: low, match: {message: 're:token" +
-            std::to_string(i) + "\\b'}}\n";
+    yaml += "  - {id: r" + std::to_string(i) +
+            ", title: R, severity: low, match: {message: 're:token" + std::to_string(i) +
+            "\\b'}}\n";
   }
   auto r = Load(yaml);
   ASSERT_TRUE(r.ok()) << r.Format();

@@ -188,8 +188,8 @@ TEST(LoaderTest, SigmaMappingFromYamlNamesTheBadKey) {
   ASSERT_EQ(cs.size(), 1u);
   EXPECT_EQ(cs[0].field, "f");
   EXPECT_TRUE(unmapped.empty());
-  auto bad = SigmaMapping::FromYaml(
-      "products:\n  x:\n    logsource:\n      category:\n        c: 5\n");
+  auto bad =
+      SigmaMapping::FromYaml("products:\n  x:\n    logsource:\n      category:\n        c: 5\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("logsource.category.c"), std::string::npos)
       << bad.status().ToString();

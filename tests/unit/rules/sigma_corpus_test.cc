@@ -121,14 +121,15 @@ std::string Stubs(const std::string& correlation_yaml) {
   std::string line;
   bool in_rules = false;
   while (std::getline(in, line)) {
-    std::string t = line.substr(line.find_first_not_of(' ') == std::string::npos
-                                    ? line.size()
-                                    : line.find_first_not_of(' '));
+    std::string t =
+        line.substr(line.find_first_not_of(' ') == std::string::npos ? line.size()
+                                                                     : line.find_first_not_of(' '));
     if (t.starts_with("rules:")) {
       in_rules = true;
     } else if (in_rules && t.starts_with("- ")) {
       std::string ref = t.substr(2);
-      out += "title: stub\nid: " + ref + "\nlogsource: {product: windows}\n"
+      out += "title: stub\nid: " + ref +
+             "\nlogsource: {product: windows}\n"
              "detection:\n  s:\n    EventID: 1\n  condition: s\n---\n";
     } else {
       in_rules = false;
@@ -143,8 +144,8 @@ TEST(SigmaSpecification, ExampleRulesLoad) {
   for (const char* dir : {"rules", "correlation"}) {
     for (const auto& f : fs::directory_iterator(kSpec + "/tests/schema/" + dir)) {
       std::string text = testing::ReadFile(f.path().string());
-      auto r = LoadRuleStrings({RuleSource{"stubs", Stubs(text)},
-                                RuleSource{f.path().string(), text}});
+      auto r =
+          LoadRuleStrings({RuleSource{"stubs", Stubs(text)}, RuleSource{f.path().string(), text}});
       EXPECT_EQ(r.errors(), 0) << r.Format();
       for (const auto& d : r.diagnostics) {
         if (d.level == Diagnostic::Level::kUnsupported) {

@@ -56,32 +56,36 @@ class SigmaMatch : public ::testing::Test {
 };
 
 TEST_F(SigmaMatch, EqualityIsCaseInsensitiveAndListsAreOr) {
-  Rule(Sigma("  sel:\n    Image:\n      - 'C:\\Windows\\System32\\cmd.exe'\n      - 'c:\\x.exe'\n"
-             "  condition: sel\n"));
+  Rule(
+      Sigma("  sel:\n    Image:\n      - 'C:\\Windows\\System32\\cmd.exe'\n      - 'c:\\x.exe'\n"
+            "  condition: sel\n"));
   EXPECT_TRUE(Fires(WinProc("c:\\windows\\system32\\CMD.EXE", "")));
   EXPECT_TRUE(Fires(WinProc("C:\\X.exe", "")));
   EXPECT_FALSE(Fires(WinProc("C:\\Windows\\System32\\cmd.exe.bak", "")));
 }
 
 TEST_F(SigmaMatch, MapIsAndOfFields) {
-  Rule(Sigma("  sel:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: '/c'\n"
-             "  condition: sel\n"));
+  Rule(
+      Sigma("  sel:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: '/c'\n"
+            "  condition: sel\n"));
   EXPECT_TRUE(Fires(WinProc("C:\\cmd.exe", "cmd /c whoami")));
   EXPECT_FALSE(Fires(WinProc("C:\\cmd.exe", "cmd /k whoami")));
   EXPECT_FALSE(Fires(WinProc("C:\\pwsh.exe", "/c")));
 }
 
 TEST_F(SigmaMatch, ContainsAllStartswith) {
-  Rule(Sigma("  sel:\n    CommandLine|contains|all: [' -enc ', 'hidden']\n"
-             "    Image|startswith: 'C:\\Windows\\'\n  condition: sel\n"));
+  Rule(
+      Sigma("  sel:\n    CommandLine|contains|all: [' -enc ', 'hidden']\n"
+            "    Image|startswith: 'C:\\Windows\\'\n  condition: sel\n"));
   EXPECT_TRUE(Fires(WinProc("C:\\Windows\\p.exe", "p -w HIDDEN -enc AAA")));
   EXPECT_FALSE(Fires(WinProc("C:\\Windows\\p.exe", "p -enc AAA")));
   EXPECT_FALSE(Fires(WinProc("D:\\Windows\\p.exe", "p -w hidden -enc AAA")));
 }
 
 TEST_F(SigmaMatch, WildcardsAndEscapes) {
-  Rule(Sigma("  sel:\n    Image: '*\\te?t.exe'\n  lit:\n    CommandLine: 'a\\*b'\n"
-             "  condition: sel or lit\n"));
+  Rule(
+      Sigma("  sel:\n    Image: '*\\te?t.exe'\n  lit:\n    CommandLine: 'a\\*b'\n"
+            "  condition: sel or lit\n"));
   EXPECT_TRUE(Fires(WinProc("C:\\dir\\TEST.exe", "")));
   EXPECT_TRUE(Fires(WinProc("C:\\dir\\text.exe", "")));
   EXPECT_FALSE(Fires(WinProc("C:\\dir\\teest.exe", "")));
@@ -90,8 +94,9 @@ TEST_F(SigmaMatch, WildcardsAndEscapes) {
 }
 
 TEST_F(SigmaMatch, RegexAndSubModifiers) {
-  Rule(Sigma("  sel:\n    CommandLine|re: '^cmd\\s+/c\\s+[a-z]+$'\n  ci:\n"
-             "    CommandLine|re|i: 'POWERSHELL.*-nop'\n  condition: sel or ci\n"));
+  Rule(
+      Sigma("  sel:\n    CommandLine|re: '^cmd\\s+/c\\s+[a-z]+$'\n  ci:\n"
+            "    CommandLine|re|i: 'POWERSHELL.*-nop'\n  condition: sel or ci\n"));
   EXPECT_TRUE(Fires(WinProc("x", "cmd /c whoami")));
   EXPECT_FALSE(Fires(WinProc("x", "CMD /c whoami")));  // re is case-sensitive
   EXPECT_TRUE(Fires(WinProc("x", "powershell.exe -nop")));
@@ -107,19 +112,22 @@ TEST_F(SigmaMatch, Windash) {
   Rule(Sigma("  sel:\n    CommandLine|windash|contains: ' -exec bypass'\n  condition: sel\n"));
   EXPECT_TRUE(Fires(WinProc("x", "p.exe -exec bypass")));
   EXPECT_TRUE(Fires(WinProc("x", "p.exe /exec bypass")));
-  EXPECT_TRUE(Fires(WinProc("x", "p.exe \xe2\x80\x93" "exec bypass")));
+  EXPECT_TRUE(Fires(WinProc("x",
+                            "p.exe \xe2\x80\x93"
+                            "exec bypass")));
   EXPECT_FALSE(Fires(WinProc("x", "p.exe +exec bypass")));
 }
 
 TEST_F(SigmaMatch, Base64AndBase64Offset) {
   // "whoami" base64 = d2hvYW1p; offsets of "http://" inside any base64 blob.
-  Rule(Sigma("  b:\n    CommandLine|base64: 'whoami'\n  o:\n"
-             "    CommandLine|base64offset|contains: 'http://'\n  condition: b or o\n"));
+  Rule(
+      Sigma("  b:\n    CommandLine|base64: 'whoami'\n  o:\n"
+            "    CommandLine|base64offset|contains: 'http://'\n  condition: b or o\n"));
   EXPECT_TRUE(Fires(WinProc("x", "d2hvYW1p")));
-  EXPECT_TRUE(Fires(WinProc("x", "-enc aHR0cDovL2V2aWw=")));       // "http://evil"
-  EXPECT_TRUE(Fires(WinProc("x", "-enc eGh0dHA6Ly9ldmls")));       // "xhttp://evil"
-  EXPECT_TRUE(Fires(WinProc("x", "-enc eHhodHRwOi8vZXZpbA==")));   // "xxhttp://evil"
-  EXPECT_FALSE(Fires(WinProc("x", "-enc ZnRwOi8vZXZpbA==")));      // "ftp://evil"
+  EXPECT_TRUE(Fires(WinProc("x", "-enc aHR0cDovL2V2aWw=")));      // "http://evil"
+  EXPECT_TRUE(Fires(WinProc("x", "-enc eGh0dHA6Ly9ldmls")));      // "xhttp://evil"
+  EXPECT_TRUE(Fires(WinProc("x", "-enc eHhodHRwOi8vZXZpbA==")));  // "xxhttp://evil"
+  EXPECT_FALSE(Fires(WinProc("x", "-enc ZnRwOi8vZXZpbA==")));     // "ftp://evil"
 }
 
 TEST_F(SigmaMatch, WideBase64Offset) {
@@ -130,20 +138,22 @@ TEST_F(SigmaMatch, WideBase64Offset) {
 }
 
 TEST_F(SigmaMatch, CidrExistsNumericFieldref) {
-  Rule(Sigma("  ip:\n    SourceIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']\n"
-             "  ex:\n    ParentImage|exists: true\n  num:\n    ProcessId|gt: 4000\n"
-             "  same:\n    User|fieldref: Computer\n"
-             "  condition: (ip and ex) or (num and not same)\n"));
+  Rule(
+      Sigma("  ip:\n    SourceIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']\n"
+            "  ex:\n    ParentImage|exists: true\n  num:\n    ProcessId|gt: 4000\n"
+            "  same:\n    User|fieldref: Computer\n"
+            "  condition: (ip and ex) or (num and not same)\n"));
   Record r = WinProc("x", "");
   r.event.Set("Event.EventData.SourceIp", "10.9.9.9");
-  EXPECT_TRUE(Fires(r));  // ip and ex
-  EXPECT_TRUE(Fires(WinProc("x", "")));  // num and not same
+  EXPECT_TRUE(Fires(r));                                      // ip and ex
+  EXPECT_TRUE(Fires(WinProc("x", "")));                       // num and not same
   EXPECT_FALSE(Fires(WinProc("x", "", 0, 1, "WS1", "ws1")));  // User equals Computer
 }
 
 TEST_F(SigmaMatch, NullMeansEmptyOrAbsent) {
-  Rule(Sigma("  sel:\n    Image|endswith: '.exe'\n  f:\n    OriginalFileName: null\n"
-             "  condition: sel and f\n"));
+  Rule(
+      Sigma("  sel:\n    Image|endswith: '.exe'\n  f:\n    OriginalFileName: null\n"
+            "  condition: sel and f\n"));
   EXPECT_TRUE(Fires(WinProc("a.exe", "")));
   Record r = WinProc("a.exe", "");
   r.event.Set("Event.EventData.OriginalFileName", "a.exe");
@@ -151,25 +161,28 @@ TEST_F(SigmaMatch, NullMeansEmptyOrAbsent) {
 }
 
 TEST_F(SigmaMatch, OneOfAllOfThem) {
-  Rule(Sigma("  sel_a:\n    Image|endswith: '\\a.exe'\n  sel_b:\n    Image|endswith: '\\b.exe'\n"
-             "  filter_x:\n    CommandLine|contains: 'safe'\n"
-             "  condition: 1 of sel_* and not 1 of filter*\n"));
+  Rule(
+      Sigma("  sel_a:\n    Image|endswith: '\\a.exe'\n  sel_b:\n    Image|endswith: '\\b.exe'\n"
+            "  filter_x:\n    CommandLine|contains: 'safe'\n"
+            "  condition: 1 of sel_* and not 1 of filter*\n"));
   EXPECT_TRUE(Fires(WinProc("C:\\b.exe", "x")));
   EXPECT_FALSE(Fires(WinProc("C:\\b.exe", "safe")));
   EXPECT_FALSE(Fires(WinProc("C:\\c.exe", "x")));
 }
 
 TEST_F(SigmaMatch, AllOfThem) {
-  Rule(Sigma("  a:\n    Image|endswith: '.exe'\n  b:\n    CommandLine|contains: 'x'\n"
-             "  condition: all of them\n"));
+  Rule(
+      Sigma("  a:\n    Image|endswith: '.exe'\n  b:\n    CommandLine|contains: 'x'\n"
+            "  condition: all of them\n"));
   EXPECT_TRUE(Fires(WinProc("C:\\b.exe", "x")));
   EXPECT_FALSE(Fires(WinProc("C:\\b.exe", "y")));
 }
 
 TEST_F(SigmaMatch, KeywordsSearchTheMessage) {
-  Rule("title: K\nid: k1\nlogsource: {product: cisco, service: aaa}\nlevel: low\n"
-       "detection:\n  keywords:\n    - 'no dot1x port-control'\n    - 'Port-Security'\n"
-       "  condition: keywords\n");
+  Rule(
+      "title: K\nid: k1\nlogsource: {product: cisco, service: aaa}\nlevel: low\n"
+      "detection:\n  keywords:\n    - 'no dot1x port-control'\n    - 'Port-Security'\n"
+      "  condition: keywords\n");
   EXPECT_TRUE(Fires(testing::MakeRecord("%PARSER-5: logged command:No Dot1x Port-Control")));
   EXPECT_FALSE(Fires(testing::MakeRecord("dot1x enabled")));
 }

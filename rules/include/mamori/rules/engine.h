@@ -44,9 +44,9 @@ struct EngineOptions {
 };
 
 struct RuleStats {
-  std::uint64_t matches = 0;     // events that matched the rule's conditions
-  std::uint64_t alerts = 0;      // alerts emitted
-  std::uint64_t suppressed = 0;  // alerts withheld by `suppress`
+  std::uint64_t matches = 0;        // events that matched the rule's conditions
+  std::uint64_t alerts = 0;         // alerts emitted
+  std::uint64_t suppressed = 0;     // alerts withheld by `suppress`
   std::uint64_t evaluation_ns = 0;  // estimated time spent evaluating the rule
   std::uint64_t state_groups = 0;   // correlation + suppression groups held now
   std::uint64_t evictions = 0;      // groups evicted by max_groups_per_rule

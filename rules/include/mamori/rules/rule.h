@@ -54,11 +54,11 @@ struct RuleInfo {
   std::string description;
   Severity severity = Severity::kMedium;
   std::vector<std::string> tags;
-  std::string kind;         // "match", "threshold", "distinct", "sequence", "temporal"
-  std::string origin;       // "mamori" or "sigma"
-  std::string file;         // where it was defined
+  std::string kind;    // "match", "threshold", "distinct", "sequence", "temporal"
+  std::string origin;  // "mamori" or "sigma"
+  std::string file;    // where it was defined
   int line = 0;
-  bool alerting = true;     // false: only feeds a correlation (Sigma `generate: false`)
+  bool alerting = true;               // false: only feeds a correlation (Sigma `generate: false`)
   std::uint64_t definition_hash = 0;  // of the normalized definition; equal => same behaviour
 };
 

@@ -41,8 +41,8 @@ class RuleSet {
   RuleSet(const RuleSet&) = delete;
   RuleSet& operator=(const RuleSet&) = delete;
 
-  std::size_t size() const;                  // number of rules
-  const RuleInfo& info(std::size_t i) const; // REQUIRES: i < size()
+  std::size_t size() const;                   // number of rules
+  const RuleInfo& info(std::size_t i) const;  // REQUIRES: i < size()
   // Index of the rule with that id, or -1.
   int Find(std::string_view id) const;
   // Samples embedded in the rule files, in file order.

@@ -3,8 +3,10 @@
 //
 // A log source (product, category or service) maps to constraints: an event field and the values
 // it may take (case-insensitive; an empty list means "the field exists"). A rule applies to an
-// event only when every constraint of every mapped logsource attribute holds; attributes that are
-// not in the table add no constraint (the loader warns). Rules are indexed by these constraints.
+// event only when every constraint of every mapped logsource attribute holds. A category or
+// service that is not in the table adds no constraint; a product that is not in the table
+// restricts the rule to events whose `format` is the product name (e.g. product zeek -> format
+// zeek). Both cases are warned about by the loader. Rules are indexed by these constraints.
 //
 // A Sigma field name maps, per product, through `fields` (exact renames) and then `prefix`
 // (prepended to names not in the table). Products without an entry keep names unchanged.
