@@ -100,7 +100,7 @@ class MapReader {
   }
 
  private:
-  const YAML::Node& node_;
+  YAML::Node node_;  // a handle: copying is cheap and avoids dangling on temporaries
   std::string path_;
 };
 
@@ -146,11 +146,142 @@ Status LoadListener(const YAML::Node& node, const std::string& path, ListenerCon
   return Status::Ok();
 }
 
+Status LoadEvidence(const YAML::Node& n, EvidenceConfig* e) {
+  if (!n || n.IsNull()) return Status::Ok();
+  MapReader r(n, "evidence");
+  MAMORI_RETURN_IF_ERROR(r.Check({"chain", "checkpoint_interval", "checkpoint_file",
+                                  "checkpoint_syslog", "key_file"}));
+  MAMORI_RETURN_IF_ERROR(r.Bool("chain", &e->chain));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("checkpoint_interval", &e->checkpoint_interval_ms));
+  if (e->checkpoint_interval_ms < 100) {
+    return Status::InvalidArgument("evidence.checkpoint_interval: must be at least 100ms");
+  }
+  MAMORI_RETURN_IF_ERROR(r.Str("checkpoint_file", &e->checkpoint_file));
+  MAMORI_RETURN_IF_ERROR(r.Str("checkpoint_syslog", &e->checkpoint_syslog));
+  if (!e->checkpoint_syslog.empty()) {
+    std::string_view v = e->checkpoint_syslog;
+    bool udp = v.rfind("udp://", 0) == 0, tcp = v.rfind("tcp://", 0) == 0;
+    if ((!udp && !tcp) || !ParseHostPort(v.substr(6)).ok()) {
+      return Status::InvalidArgument(
+          "evidence.checkpoint_syslog: expected udp://HOST:PORT or tcp://HOST:PORT, got " +
+          Quote(v));
+    }
+  }
+  MAMORI_RETURN_IF_ERROR(r.Str("key_file", &e->key_file));
+  return Status::Ok();
+}
+
+Status LoadRetention(const YAML::Node& n, RetentionConfig* rc) {
+  if (!n || n.IsNull()) return Status::Ok();
+  MapReader r(n, "retention");
+  MAMORI_RETURN_IF_ERROR(r.Check({"class_I", "class_II", "class_III", "check_interval"}));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("class_I", &rc->class_i_ms));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("class_II", &rc->class_ii_ms));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("class_III", &rc->class_iii_ms));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("check_interval", &rc->check_interval_ms));
+  if (rc->check_interval_ms < 100) {
+    return Status::InvalidArgument("retention.check_interval: must be at least 100ms");
+  }
+  return Status::Ok();
+}
+
+Status ParseClass(const std::string& key, const std::string& s, InfoClass* out) {
+  if (s == "I" || s == "1") *out = InfoClass::kI;
+  else if (s == "II" || s == "2") *out = InfoClass::kII;
+  else if (s == "III" || s == "3") *out = InfoClass::kIII;
+  else return Status::InvalidArgument(key + ": expected I, II or III, got " + Quote(s));
+  return Status::Ok();
+}
+
+Status LoadClassification(const YAML::Node& n, ClassificationConfig* cc) {
+  if (!n || n.IsNull()) return Status::Ok();
+  MapReader r(n, "classification");
+  MAMORI_RETURN_IF_ERROR(r.Check({"my_number", "rules"}));
+  if (YAML::Node m = r.Get("my_number"); m && !m.IsNull()) {
+    MapReader mr(m, "classification.my_number");
+    MAMORI_RETURN_IF_ERROR(mr.Check({"detect", "mask"}));
+    MAMORI_RETURN_IF_ERROR(mr.Bool("detect", &cc->detect_my_number));
+    MAMORI_RETURN_IF_ERROR(mr.Bool("mask", &cc->mask_my_number));
+  }
+  if (YAML::Node rules = r.Get("rules"); rules && !rules.IsNull()) {
+    if (!rules.IsSequence()) return Status::InvalidArgument("classification.rules: expected a list");
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      std::string path = "classification.rules[" + std::to_string(i) + "]";
+      MapReader rr(rules[i], path);
+      MAMORI_RETURN_IF_ERROR(rr.Check({"name", "class", "host", "app", "field", "pattern"}));
+      ClassRule cr;
+      cr.name = "rule" + std::to_string(i);
+      MAMORI_RETURN_IF_ERROR(rr.Str("name", &cr.name));
+      std::string cls;
+      MAMORI_RETURN_IF_ERROR(rr.Str("class", &cls));
+      if (cls.empty()) return Status::InvalidArgument(path + ".class: required");
+      MAMORI_RETURN_IF_ERROR(ParseClass(path + ".class", cls, &cr.info_class));
+      MAMORI_RETURN_IF_ERROR(rr.Str("host", &cr.host));
+      MAMORI_RETURN_IF_ERROR(rr.Str("app", &cr.app));
+      MAMORI_RETURN_IF_ERROR(rr.Str("field", &cr.field));
+      MAMORI_RETURN_IF_ERROR(rr.Str("pattern", &cr.pattern));
+      if (cr.host.empty() && cr.app.empty() && cr.pattern.empty()) {
+        return Status::InvalidArgument(path + ": needs at least one of host, app, pattern");
+      }
+      cc->rules.push_back(std::move(cr));
+    }
+  }
+  return Status::Ok();
+}
+
+Status LoadSources(const YAML::Node& n, std::vector<SourceConfig>* out) {
+  if (!n || n.IsNull()) return Status::Ok();
+  if (!n.IsSequence()) return Status::InvalidArgument("sources: expected a list");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    std::string path = "sources[" + std::to_string(i) + "]";
+    MapReader r(n[i], path);
+    MAMORI_RETURN_IF_ERROR(r.Check({"name", "host", "network"}));
+    SourceConfig sc;
+    MAMORI_RETURN_IF_ERROR(r.Str("name", &sc.name));
+    MAMORI_RETURN_IF_ERROR(r.Str("host", &sc.host));
+    MAMORI_RETURN_IF_ERROR(r.Str("network", &sc.network));
+    if (sc.name.empty()) return Status::InvalidArgument(path + ".name: required");
+    if (!names.insert(sc.name).second) {
+      return Status::InvalidArgument(path + ".name: duplicate source name " + Quote(sc.name));
+    }
+    if (sc.host.empty() == sc.network.empty()) {
+      return Status::InvalidArgument(path + ": give exactly one of host or network");
+    }
+    if (!sc.network.empty() && sc.network.find('/') == std::string::npos) {
+      return Status::InvalidArgument(path + ".network: expected CIDR like 10.0.0.0/8, got " +
+                                     Quote(sc.network));
+    }
+    out->push_back(std::move(sc));
+  }
+  return Status::Ok();
+}
+
+Status LoadRules(const YAML::Node& n, RulesConfig* rc) {
+  if (!n || n.IsNull()) return Status::Ok();
+  MapReader r(n, "rules");
+  MAMORI_RETURN_IF_ERROR(r.Check({"paths", "max_groups_per_rule", "allowed_lateness"}));
+  if (YAML::Node p = r.Get("paths"); p && !p.IsNull()) {
+    if (!p.IsSequence()) return Status::InvalidArgument("rules.paths: expected a list");
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      if (!p[i].IsScalar() || p[i].Scalar().empty()) {
+        return Status::InvalidArgument("rules.paths[" + std::to_string(i) +
+                                       "]: expected a file or directory path");
+      }
+      rc->paths.push_back(p[i].Scalar());
+    }
+  }
+  MAMORI_RETURN_IF_ERROR(r.Uint("max_groups_per_rule", &rc->max_groups_per_rule, 1, 100'000'000));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("allowed_lateness", &rc->allowed_lateness_ms));
+  return Status::Ok();
+}
+
 Status LoadRoot(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();  // empty file: all defaults
   MapReader r(root, "");
   MAMORI_RETURN_IF_ERROR(r.Check({"data_dir", "listeners", "http", "storage", "pipeline",
-                                  "log_level"}));
+                                  "log_level", "evidence", "retention", "classification",
+                                  "sources", "rules"}));
   MAMORI_RETURN_IF_ERROR(r.Str("data_dir", &c->data_dir));
   MAMORI_RETURN_IF_ERROR(r.Str("log_level", &c->log_level));
   if (YAML::Node ls = r.Get("listeners"); ls && !ls.IsNull()) {
@@ -183,6 +314,11 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
     MAMORI_RETURN_IF_ERROR(
         pr.Uint("queue_capacity", &c->pipeline.queue_capacity, 1, 100'000'000));
   }
+  MAMORI_RETURN_IF_ERROR(LoadEvidence(r.Get("evidence"), &c->evidence));
+  MAMORI_RETURN_IF_ERROR(LoadRetention(r.Get("retention"), &c->retention));
+  MAMORI_RETURN_IF_ERROR(LoadClassification(r.Get("classification"), &c->classification));
+  MAMORI_RETURN_IF_ERROR(LoadSources(r.Get("sources"), &c->sources));
+  MAMORI_RETURN_IF_ERROR(LoadRules(r.Get("rules"), &c->rules));
   return Status::Ok();
 }
 

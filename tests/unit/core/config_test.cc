@@ -121,3 +121,73 @@ TEST(ConfigTest, ShippedExampleConfigLoads) {
 
 }  // namespace
 }  // namespace mamori
+
+namespace mamori {
+namespace {
+
+TEST(ConfigTest, EvidenceRetentionClassificationSourcesRules) {
+  auto c = LoadConfigString(R"(
+evidence:
+  chain: false
+  checkpoint_interval: 2s
+  checkpoint_file: /var/log/mamori/checkpoints.log
+  checkpoint_syslog: "udp://127.0.0.1:6514"
+retention: {class_I: 30d, class_III: 365d, check_interval: 10m}
+classification:
+  my_number: {detect: true, mask: true}
+  rules:
+    - {name: hr, class: I, app: jinji}
+    - {class: II, field: source.ip, pattern: '^10\.'}
+sources:
+  - {name: web-1, host: web-1}
+  - {name: dmz, network: 192.0.2.0/24}
+rules:
+  paths: [rules/default, /etc/mamori/rules.d]
+  max_groups_per_rule: 500
+  allowed_lateness: 1m
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->evidence.chain);
+  EXPECT_EQ(c->evidence.checkpoint_interval_ms, 2000);
+  EXPECT_EQ(c->evidence.checkpoint_syslog, "udp://127.0.0.1:6514");
+  EXPECT_EQ(c->retention.class_i_ms, 30LL * 86'400'000);
+  EXPECT_EQ(c->retention.class_ii_ms, 0);
+  EXPECT_EQ(c->retention.check_interval_ms, 600'000);
+  EXPECT_TRUE(c->classification.mask_my_number);
+  ASSERT_EQ(c->classification.rules.size(), 2u);
+  EXPECT_EQ(c->classification.rules[0].info_class, InfoClass::kI);
+  EXPECT_EQ(c->classification.rules[1].name, "rule1");
+  EXPECT_EQ(c->classification.rules[1].field, "source.ip");
+  ASSERT_EQ(c->sources.size(), 2u);
+  EXPECT_EQ(c->sources[1].network, "192.0.2.0/24");
+  ASSERT_EQ(c->rules.paths.size(), 2u);
+  EXPECT_EQ(c->rules.max_groups_per_rule, 500u);
+  EXPECT_EQ(c->rules.allowed_lateness_ms, 60'000);
+}
+
+TEST(ConfigTest, NewSectionsNameTheKeyOnError) {
+  const BadCase cases[] = {
+      {"evidence: {checkpoint_interval: 1ms}", "evidence.checkpoint_interval"},
+      {"evidence: {checkpoint_syslog: 'http://x:1'}", "evidence.checkpoint_syslog"},
+      {"evidence: {sign: yes}", "evidence.sign: unknown key"},
+      {"retention: {class_IV: 1d}", "retention.class_IV"},
+      {"retention: {class_I: forever}", "retention.class_I"},
+      {"classification: {rules: [{class: IV, app: x}]}", "classification.rules[0].class"},
+      {"classification: {rules: [{class: I}]}", "classification.rules[0]: needs"},
+      {"classification: {my_number: {detect: sometimes}}", "classification.my_number.detect"},
+      {"sources: [{name: a, host: h, network: 10.0.0.0/8}]", "sources[0]: give exactly one"},
+      {"sources: [{name: a, network: 10.0.0.0}]", "sources[0].network"},
+      {"sources: [{name: a, host: x}, {name: a, host: y}]", "sources[1].name: duplicate"},
+      {"rules: {paths: rules/default}", "rules.paths: expected a list"},
+      {"rules: {max_groups_per_rule: 0}", "rules.max_groups_per_rule"},
+  };
+  for (const auto& bc : cases) {
+    auto c = LoadConfigString(bc.yaml);
+    ASSERT_FALSE(c.ok()) << bc.yaml;
+    EXPECT_NE(c.status().message().find(bc.key_in_message), std::string::npos)
+        << bc.yaml << " -> " << c.status().ToString();
+  }
+}
+
+}  // namespace
+}  // namespace mamori

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mamori/core/record.h"
 #include "mamori/core/status.h"
 
 namespace mamori {
@@ -69,12 +70,77 @@ struct PipelineConfig {
   std::size_t queue_capacity = 262144;
 };
 
+// Tamper evidence (storage/): the hash chain and the signed checkpoints over it.
+struct EvidenceConfig {
+  // Bind every record into the SHA-256 hash chain. Off only to measure its cost. Default: true.
+  bool chain = true;
+  // How often a signed checkpoint (sequence, chain head, time) is made. Default: 10 s.
+  std::int64_t checkpoint_interval_ms = 10'000;
+  // Append-only file outside the store that receives every checkpoint.
+  // Default: "" = <data_dir>/checkpoints.log.
+  std::string checkpoint_file;
+  // Also send every checkpoint as an RFC 5424 message to this syslog destination:
+  // "udp://HOST:PORT" or "tcp://HOST:PORT". Default: "" (off).
+  std::string checkpoint_syslog;
+  // Ed25519 private key (PEM, mode 0600), created on first start. Default: <data_dir>/signing.key.
+  std::string key_file;
+};
+
+// Retention per information class (POLICY 3.3.8). 0 = keep forever.
+struct RetentionConfig {
+  std::int64_t class_i_ms = 0;    // Default: 0 (forever)
+  std::int64_t class_ii_ms = 0;   // Default: 0 (forever)
+  std::int64_t class_iii_ms = 0;  // Default: 0 (forever)
+  // How often expired records are looked for and disposed of. Default: 1 h.
+  std::int64_t check_interval_ms = 3'600'000;
+};
+
+// A rule that assigns an information class to matching events (first match wins; events that
+// match none keep class III unless the My Number detector marks them class I).
+struct ClassRule {
+  std::string name;             // for diagnostics and metrics
+  InfoClass info_class = InfoClass::kII;
+  std::string host;             // exact host, "" = any
+  std::string app;              // exact app, "" = any
+  std::string field = "message";  // event member or field key the pattern applies to
+  std::string pattern;          // RE2, unanchored; "" = matches when host/app match
+};
+
+struct ClassificationConfig {
+  // Detect My Number (12 digits with a valid check digit) and mark the event class I.
+  // Default: true.
+  bool detect_my_number = true;
+  // Replace detected My Numbers in the parsed event (message and fields) with "************".
+  // The raw record is never changed. Default: false.
+  bool mask_my_number = false;
+  std::vector<ClassRule> rules;  // Default: none
+};
+
+// A known log source, for per-source liveness metrics (a silent source must be visible). The
+// source label stays bounded because sources are configured, never taken from the traffic.
+struct SourceConfig {
+  std::string name;     // label value of mamori_source_* metrics
+  std::string host;     // matches Event::host exactly; or
+  std::string network;  // CIDR that matches the sender's address ("10.1.0.0/16")
+};
+
+struct RulesConfig {
+  std::vector<std::string> paths;  // rule files or directories. Default: none
+  std::size_t max_groups_per_rule = 10'000;      // correlation state bound. Default: 10000
+  std::int64_t allowed_lateness_ms = 5 * 60'000;  // event-time lateness accepted. Default: 5m
+};
+
 struct Config {
   std::string data_dir = "mamori-data";  // relative paths are relative to the working directory
   std::vector<ListenerConfig> listeners;  // DefaultConfig(): UDP and TCP on 127.0.0.1:5514
   HttpConfig http;
   StorageConfig storage;
   PipelineConfig pipeline;
+  EvidenceConfig evidence;
+  RetentionConfig retention;
+  ClassificationConfig classification;
+  std::vector<SourceConfig> sources;
+  RulesConfig rules;
   std::string log_level = "info";  // "debug", "info", "warn", "error"
 };
 
