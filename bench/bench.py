@@ -447,6 +447,7 @@ def summarize(runs):
         "sent": sum(r.get("sent", 0) for r in ok),
         "timed_out": sum(1 for r in ok if r.get("timed_out")),
         "capped": sum(1 for r in ok if r.get("sender_capped")),
+        "sender": statistics.median(r.get("loadgen_msg_per_sec", 0) for r in ok),
     }
 
 
@@ -486,6 +487,35 @@ def fmt_rate(x):
     return f"{x:,.0f}"
 
 
+RENDER_SETTINGS = ("format", "framing", "tcp_count", "tcp_max_seconds", "udp_seconds",
+                   "udp_rates", "runs", "pin_loadgen")
+
+
+def render_only(args):
+    """Rewrites RESULTS.md from RESULTS.json (same runs, e.g. after a change of layout)."""
+    with open(args.render_only) as f:
+        data = json.load(f)
+    for k, v in data.get("settings", {}).items():
+        setattr(args, k, v)
+    args.command_line = data["command"]
+    args.mamori_commit = data["mamori_commit"]
+    args.rsyslog_version = data["rsyslog"]
+    args.syslog_ng_version = data["syslog_ng"]
+    runs = data["runs"]
+    table = []
+    for sc in scenarios(args):
+        names = []
+        for r in runs:
+            if r["scenario"] == sc["id"] and r["daemon"] not in names:
+                names.append(r["daemon"])
+        rows = [(n, summarize([r for r in runs if r["scenario"] == sc["id"] and r["daemon"] == n]))
+                for n in names]
+        if rows:
+            table.append((sc, rows))
+    write_results(args, data["machine"], table, runs, data["started"], data["finished"],
+                  data["notes"])
+
+
 def write_results(args, info, table, all_runs, started, finished, notes):
     lines = []
     lines.append("# Benchmark results: mamori vs rsyslog vs syslog-ng\n")
@@ -518,15 +548,23 @@ def write_results(args, info, table, all_runs, started, finished, notes):
     lines.append("")
     for n in notes:
         lines.append(f"> {n}\n")
+    for sc, rows in table:
+        if sc.get("rate"):
+            got = [s["sender"] for _, s in rows if s]
+            if got and max(got) < 0.9 * sc["rate"]:
+                lines.append(f"> {sc['title']}: the load generator could not offer that rate on "
+                             f"this machine (it reached {fmt_rate(min(got))} to "
+                             f"{fmt_rate(max(got))} msg/s; column \"sender msg/s\"); the "
+                             f"scenario measured a lower offered load than its name says.\n")
     lines.append("| scenario | daemon | msg/s median | min | max | mamori / rsyslog | "
-                 "CPU s (median) | CPU µs/msg | peak RSS MiB | lost / sent |")
-    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+                 "CPU s (median) | CPU µs/msg | peak RSS MiB | lost / sent | sender msg/s |")
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for sc, rows in table:
         rs = next((s for name, s in rows if name == "rsyslog" and s), None)
         for name, s in rows:
             if s is None:
                 lines.append(f"| {sc['title']} | {name} | — | — | — | — | — | — | — | "
-                             f"failed |")
+                             f"failed | |")
                 continue
             ratio = ""
             if name.startswith("mamori") and rs:
@@ -539,7 +577,8 @@ def write_results(args, info, table, all_runs, started, finished, notes):
             cpm = f"{s['cpu_per_msg_us']:.2f}" if s["cpu_per_msg_us"] else "—"
             lines.append(f"| {sc['title']} | {name} | {fmt_rate(s['median'])} | "
                          f"{fmt_rate(s['min'])} | {fmt_rate(s['max'])} | {ratio} | "
-                         f"{s['cpu']:.2f} | {cpm} | {s['rss_mib']:.1f} | {lost} |")
+                         f"{s['cpu']:.2f} | {cpm} | {s['rss_mib']:.1f} | {lost} | "
+                         f"{fmt_rate(s['sender'])} |")
     lines.append("")
     lines.append("## Every run\n")
     lines.append("| scenario | daemon | run | sent | received | seconds | msg/s | CPU s | "
@@ -564,17 +603,20 @@ def write_results(args, info, table, all_runs, started, finished, notes):
         json.dump({"machine": info, "started": started, "finished": finished,
                    "command": args.command_line, "mamori_commit": args.mamori_commit,
                    "rsyslog": args.rsyslog_version, "syslog_ng": args.syslog_ng_version,
-                   "notes": notes, "runs": all_runs}, f, indent=1)
+                   "notes": notes, "runs": all_runs,
+                   "settings": {k: getattr(args, k) for k in RENDER_SETTINGS}}, f, indent=1)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--loadgen", required=True)
+    p.add_argument("--render-only", default="", metavar="RESULTS.json",
+                   help="only rewrite --out from a previous run's JSON")
+    p.add_argument("--loadgen", default="")
     p.add_argument("--mamori", default="")
     p.add_argument("--rsyslogd", default="")
     p.add_argument("--syslog-ng-root", default="")
-    p.add_argument("--corpus", required=True)
-    p.add_argument("--workdir", required=True)
+    p.add_argument("--corpus", default="")
+    p.add_argument("--workdir", default="")
     p.add_argument("--out", required=True)
     p.add_argument("--json-out", required=True)
     p.add_argument("--runs", type=int, default=3)
@@ -607,6 +649,11 @@ def main():
         with open(args.mamori_storage_config) as f:
             MAMORI_VARIANTS["storage-only"] = f.read()
     args.udp_rates = [int(x) for x in args.udp_rates.split(",") if x]
+    if args.render_only:
+        render_only(args)
+        return
+    if not (args.loadgen and args.corpus and args.workdir):
+        p.error("--loadgen, --corpus and --workdir are required")
 
     os.makedirs(args.workdir, exist_ok=True)
     info = machine_info()

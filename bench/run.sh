@@ -21,7 +21,9 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 BUILD=${MAMORI_BENCH_BUILD_DIR:-$ROOT/build-bench}
 CORPUS=${MAMORI_CORPUS:-$ROOT/../shared/corpora/loghub}
 COMMAND_LINE="bench/run.sh"
-[[ $# -gt 0 ]] && COMMAND_LINE+=$(printf ' %q' "$@")
+for a in "$@"; do  # quoted the way a reader would retype it
+  if [[ $a =~ ^[A-Za-z0-9_./,:=+-]+$ ]]; then COMMAND_LINE+=" $a"; else COMMAND_LINE+=" '${a//\'/\'\\\'\'}'"; fi
+done
 
 OUT=$BENCH_DIR/RESULTS.md
 build=1
