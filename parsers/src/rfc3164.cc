@@ -51,6 +51,13 @@ void SetTag(std::string_view tag, Event* out) {
 
 bool ParseRfc3164(std::string_view s, std::int64_t received_ns, const ParseContext& ctx,
                   Event* out) {
+  return internal::ParseRfc3164At(s, received_ns, ctx, out, nullptr);
+}
+
+namespace internal {
+
+bool ParseRfc3164At(std::string_view s, std::int64_t received_ns, const ParseContext& ctx,
+                    Event* out, std::size_t* tag_pos) {
   std::size_t i = 0;
   int pri = -1;
   bool has_pri = internal::ReadPri(s, &i, &pri);
@@ -105,6 +112,7 @@ bool ParseRfc3164(std::string_view s, std::int64_t received_ns, const ParseConte
   // TAG: up to the first ':' (included) or space. A word starting with '[' is not a tag.
   out->app.clear();
   out->procid.clear();
+  if (tag_pos != nullptr) *tag_pos = i;
   if (i < s.size() && s[i] != '[' && s[i] != ' ') {
     std::size_t j = i;
     while (j < s.size() && s[j] != ' ' && s[j] != ':') ++j;
@@ -121,4 +129,5 @@ bool ParseRfc3164(std::string_view s, std::int64_t received_ns, const ParseConte
   return true;
 }
 
+}  // namespace internal
 }  // namespace mamori::parsers

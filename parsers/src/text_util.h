@@ -46,4 +46,9 @@ void SetPri(int pri, Event* out);
 // spaces). Returns the JSON part in *json.
 bool JsonBody(std::string_view msg, std::string_view* json);
 
+// ParseRfc3164 that also reports where the TAG starts in `s` (*tag_pos; the message start when
+// there is no TAG). tag_pos may be null.
+bool ParseRfc3164At(std::string_view s, std::int64_t received_ns, const ParseContext& ctx,
+                    Event* out, std::size_t* tag_pos);
+
 }  // namespace mamori::parsers::internal

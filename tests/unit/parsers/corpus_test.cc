@@ -26,6 +26,13 @@
 namespace mamori::parsers {
 namespace {
 
+// The syslog header format of an event: its format, or "log.syslog.format" when a body parser
+// (sshd, iptables, ...) produced it.
+std::string HeaderFormat(const mamori::Event& e) {
+  const std::string* f = e.Get("log.syslog.format");
+  return f != nullptr ? *f : e.format;
+}
+
 const std::string kCorpora = MAMORI_CORPORA;
 const std::string kRsyslog = kCorpora + "/rsyslog-testsuites/tests/testsuites/";
 
@@ -173,15 +180,15 @@ std::string Prop(const std::string& prop, const Event& e, const std::string& in)
   if (prop == "buggyday")
     return Fmt("%s %02d %02d:%02d:%02d", kMonths[c.mo - 1], c.d, c.h, c.mi, c.s);
   if (prop == "hostname") return e.host.empty() ? "~H" : e.host;
-  if (prop == "programname") return e.format == "rfc5424" ? "" : e.app;
+  if (prop == "programname") return HeaderFormat(e) == "rfc5424" ? "" : e.app;
   if (prop == "syslogtag") {
     std::string tag = e.app + (e.procid.empty() ? "" : "[" + e.procid + "]");
-    if (e.format == "rfc3164" && !tag.empty() && in.find(tag + ":") != std::string::npos)
+    if (HeaderFormat(e) == "rfc3164" && !tag.empty() && in.find(tag + ":") != std::string::npos)
       tag += ":";
     return tag;
   }
   if (prop == "msg") {
-    if (e.format == "rfc3164" && !e.message.empty() && in.size() > e.message.size() &&
+    if (HeaderFormat(e) == "rfc3164" && !e.message.empty() && in.size() > e.message.size() &&
         in[in.size() - e.message.size() - 1] == ' ') {
       return " " + e.message;
     }
@@ -416,7 +423,8 @@ FieldCounts CheckLoghub(const std::string& dir, const std::string& name, LoghubC
     bool pid = e.procid == row[col.pid];
     bool message = Trim(e.message) == row[col.content];
     bool time = when == row[col.month] + " " + row[col.day] + " " + row[col.time] &&
-                e.format == "rfc3164" && e.time_flags == (kTimeYearInferred | kTimeZoneInferred);
+                HeaderFormat(e) == "rfc3164" &&
+                e.time_flags == (kTimeYearInferred | kTimeZoneInferred);
     n.host += host, n.app += app, n.pid += pid, n.message += message, n.time += time;
     n.all += host && app && pid && message && time;
     if (!(host && app && pid && message && time)) {

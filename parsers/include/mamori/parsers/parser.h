@@ -67,7 +67,7 @@ class ParseStats {
   void Count(const Event& event);
 
  private:
-  static constexpr std::size_t kMaxFormats = 8;
+  static constexpr std::size_t kMaxFormats = 32;
   std::array<prometheus::Counter*, kMaxFormats> parsed_{};  // index = FormatNames() position
   std::size_t num_formats_ = 0;
   prometheus::Counter* unparsed_ = nullptr;

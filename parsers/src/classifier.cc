@@ -1,0 +1,185 @@
+#include "mamori/parsers/classifier.h"
+
+#include <re2/re2.h>
+
+namespace mamori::parsers {
+namespace {
+
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsWordChar(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+inline bool IsJoiner(char c) {
+  return c == '.' || c == ',' || c == '-' || c == '/' || c == ':' || c == '+';
+}
+
+// Whether the character at `i` (before or after a candidate) ends the token. `step` is -1 for
+// the left side, +1 for the right.
+bool IsBoundary(std::string_view s, std::ptrdiff_t i, int step) {
+  if (i < 0 || i >= static_cast<std::ptrdiff_t>(s.size())) return true;
+  char c = s[i];
+  if (IsWordChar(c)) return false;
+  if (IsJoiner(c) || c == ' ') {
+    std::ptrdiff_t j = i + step;
+    if (j >= 0 && j < static_cast<std::ptrdiff_t>(s.size()) && IsDigit(s[j])) return false;
+  }
+  return true;
+}
+
+// 4-4-4 digits joined by one separator (' ' or '-') at s[i]; fills the 12 digits.
+bool GroupedAt(std::string_view s, std::size_t i, char digits[12]) {
+  if (i + 14 > s.size()) return false;
+  char sep = s[i + 4];
+  if (sep != ' ' && sep != '-') return false;
+  if (s[i + 9] != sep) return false;
+  int k = 0;
+  for (std::size_t j = i; j < i + 14; ++j) {
+    if (j == i + 4 || j == i + 9) continue;
+    if (!IsDigit(s[j])) return false;
+    digits[k++] = s[j];
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsValidMyNumber(std::string_view d) {
+  if (d.size() != 12) return false;
+  int sum = 0;
+  for (int n = 1; n <= 11; ++n) {
+    char c = d[11 - n];  // P_n: n-th of the 11 leading digits, from the right
+    if (!IsDigit(c)) return false;
+    int q = n <= 6 ? n + 1 : n - 5;
+    sum += (c - '0') * q;
+  }
+  if (!IsDigit(d[11])) return false;
+  int r = sum % 11;
+  int check = r <= 1 ? 0 : 11 - r;
+  return d[11] - '0' == check;
+}
+
+void FindMyNumbers(std::string_view s, std::vector<MyNumberMatch>* out) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    if (!IsDigit(s[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t run = i;
+    while (run < n && IsDigit(s[run])) ++run;
+    std::size_t len = run - i;
+    bool left = IsBoundary(s, static_cast<std::ptrdiff_t>(i) - 1, -1);
+    if (len == 12 && left && IsBoundary(s, static_cast<std::ptrdiff_t>(run), +1)) {
+      if (IsValidMyNumber(s.substr(i, 12))) out->push_back({i, 12});
+    } else if (len == 4 && left) {
+      char d[12];
+      if (GroupedAt(s, i, d) && IsBoundary(s, static_cast<std::ptrdiff_t>(i + 14), +1) &&
+          IsValidMyNumber(std::string_view(d, 12))) {
+        out->push_back({i, 14});
+        i += 14;
+        continue;
+      }
+    }
+    i = run;
+  }
+}
+
+std::size_t MaskMyNumbers(std::string* text) {
+  std::vector<MyNumberMatch> m;
+  FindMyNumbers(*text, &m);
+  for (const MyNumberMatch& x : m) {
+    for (std::size_t j = x.pos; j < x.pos + x.len; ++j) {
+      if (IsDigit((*text)[j])) (*text)[j] = '*';
+    }
+  }
+  return m.size();
+}
+
+Result<std::unique_ptr<Classifier>> Classifier::Create(const ClassificationConfig& config,
+                                                       prometheus::Registry* registry) {
+  std::unique_ptr<Classifier> c(new Classifier());
+  c->detect_ = config.detect_my_number;
+  c->mask_ = config.mask_my_number;
+  for (std::size_t i = 0; i < config.rules.size(); ++i) {
+    const ClassRule& r = config.rules[i];
+    Rule rule{r.name, r.info_class, r.host, r.app, r.field.empty() ? "message" : r.field, nullptr};
+    if (!r.pattern.empty()) {
+      RE2::Options opt;
+      opt.set_log_errors(false);
+      rule.re = std::make_unique<re2::RE2>(r.pattern, opt);
+      if (!rule.re->ok()) {
+        return Status::InvalidArgument("classification.rules[" + std::to_string(i) + "] (" +
+                                       r.name + "): invalid pattern: " + rule.re->error());
+      }
+    }
+    c->rules_.push_back(std::move(rule));
+  }
+  if (registry != nullptr) {
+    c->my_number_ = &prometheus::BuildCounter()
+                         .Name("mamori_classification_my_number_total")
+                         .Help("My Numbers (12 digits with a valid check digit) found in events")
+                         .Register(*registry)
+                         .Add({});
+    auto& fam = prometheus::BuildCounter()
+                    .Name("mamori_events_classified_total")
+                    .Help("Events by the information class they were given (I, II, III)")
+                    .Register(*registry);
+    c->by_class_[0] = &fam.Add({{"class", "I"}});
+    c->by_class_[1] = &fam.Add({{"class", "II"}});
+    c->by_class_[2] = &fam.Add({{"class", "III"}});
+  }
+  return c;
+}
+
+Classifier::~Classifier() = default;
+
+bool Classifier::RuleMatches(const Rule& r, const Event& e) const {
+  if (!r.host.empty() && r.host != e.host) return false;
+  if (!r.app.empty() && r.app != e.app) return false;
+  if (r.re == nullptr) return true;
+  const std::string* v = nullptr;
+  if (r.field == "message") {
+    v = &e.message;
+  } else if (r.field == "host") {
+    v = &e.host;
+  } else if (r.field == "app") {
+    v = &e.app;
+  } else if (r.field == "format") {
+    v = &e.format;
+  } else {
+    v = e.Get(r.field);
+  }
+  return v != nullptr && RE2::PartialMatch(*v, *r.re);
+}
+
+std::size_t Classifier::Classify(Event* e) const {
+  InfoClass cls = InfoClass::kIII;
+  for (const Rule& r : rules_) {
+    if (RuleMatches(r, *e)) {
+      cls = r.info_class;
+      break;
+    }
+  }
+  std::size_t found = 0;
+  if (detect_) {
+    if (mask_) {
+      found += MaskMyNumbers(&e->message);
+      for (Field& f : e->fields) found += MaskMyNumbers(&f.value);
+    } else {
+      std::vector<MyNumberMatch> m;
+      FindMyNumbers(e->message, &m);
+      for (const Field& f : e->fields) FindMyNumbers(f.value, &m);
+      found = m.size();
+    }
+    if (found > 0) cls = InfoClass::kI;
+  }
+  e->info_class = cls;
+  if (my_number_ != nullptr) {
+    if (found > 0) my_number_->Increment(static_cast<double>(found));
+    by_class_[static_cast<int>(cls) - 1]->Increment();
+  }
+  return found;
+}
+
+}  // namespace mamori::parsers
