@@ -163,9 +163,9 @@ void AddCefPair(std::string_view key, std::string_view raw_value, Event* out, bo
 }  // namespace
 
 bool ParseCef(const Body& b, Event* out) {
-  std::size_t at = FindSignature(b.text, "CEF:");
+  std::size_t at = FindSignature(b.full, "CEF:");
   if (at == std::string_view::npos) return false;
-  std::string_view s = b.text.substr(at + 4);
+  std::string_view s = b.full.substr(at + 4);
   std::string h[7];
   std::size_t ext = SplitHeader(s, h, 7);
   if (ext == std::string_view::npos || h[0].empty()) return false;
@@ -242,9 +242,9 @@ char LeefDelimiter(std::string_view d) {
 }  // namespace
 
 bool ParseLeef(const Body& b, Event* out) {
-  std::size_t at = FindSignature(b.text, "LEEF:");
+  std::size_t at = FindSignature(b.full, "LEEF:");
   if (at == std::string_view::npos) return false;
-  std::string_view s = b.text.substr(at + 5);
+  std::string_view s = b.full.substr(at + 5);
   std::string h[6];
   std::size_t attrs = SplitHeader(s, h, 5);
   if (attrs == std::string_view::npos) return false;

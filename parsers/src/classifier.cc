@@ -41,6 +41,18 @@ bool GroupedAt(std::string_view s, std::size_t i, char digits[12]) {
   return true;
 }
 
+// "YYYYMMDDhhmm" with a plausible date and time (1970..2099): a timestamp, not a My Number.
+bool LooksLikeTimestamp(std::string_view d) {
+  auto num = [&](std::size_t p, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = p; i < p + n; ++i) v = v * 10 + (d[i] - '0');
+    return v;
+  };
+  int y = num(0, 4), mo = num(4, 2), day = num(6, 2), h = num(8, 2), mi = num(10, 2);
+  return y >= 1970 && y <= 2099 && mo >= 1 && mo <= 12 && day >= 1 && day <= 31 && h <= 23 &&
+         mi <= 59;
+}
+
 }  // namespace
 
 bool IsValidMyNumber(std::string_view d) {
@@ -69,9 +81,12 @@ void FindMyNumbers(std::string_view s, std::vector<MyNumberMatch>* out) {
     std::size_t run = i;
     while (run < n && IsDigit(s[run])) ++run;
     std::size_t len = run - i;
-    bool left = IsBoundary(s, static_cast<std::ptrdiff_t>(i) - 1, -1);
+    // '+' right before: an international phone number (+81 90 ...).
+    bool left =
+        IsBoundary(s, static_cast<std::ptrdiff_t>(i) - 1, -1) && (i == 0 || s[i - 1] != '+');
     if (len == 12 && left && IsBoundary(s, static_cast<std::ptrdiff_t>(run), +1)) {
-      if (IsValidMyNumber(s.substr(i, 12))) out->push_back({i, 12});
+      std::string_view d = s.substr(i, 12);
+      if (IsValidMyNumber(d) && !LooksLikeTimestamp(d)) out->push_back({i, 12});
     } else if (len == 4 && left) {
       char d[12];
       if (GroupedAt(s, i, d) && IsBoundary(s, static_cast<std::ptrdiff_t>(i + 14), +1) &&

@@ -178,6 +178,7 @@ bool ParseSshd(const Body& b, Event* out) {
     }
     return true;
   }
+  if (ReadPamLine(s, out)) return true;  // "sshd(pam_unix)[1]: authentication failure; ..."
   AddSource(out, s);
   std::string_view user = FindSshUser(s);
   if (!user.empty()) Add(out, "user.name", user);

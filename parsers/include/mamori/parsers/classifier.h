@@ -19,8 +19,11 @@
 // the characters around it are not letters, digits or '_', nor a separator ('.', ',', '-', '/',
 // ':', '+') followed by a digit. So phone numbers (090-1234-5678, 0312345678), timestamps
 // (20261126231629), card numbers (16 digits, 4-4-4-4) and 12 digits inside longer digit runs are
-// never candidates; a 12-digit ID that happens to pass the check digit (about 1 in 11 of random
-// IDs) is flagged: the detector prefers a false alarm to a missed My Number.
+// never candidates. Neither are 12 digits right after '+' (international phone numbers) nor
+// 12 digits that read as a timestamp YYYYMMDDhhmm (1970..2099, valid month/day/hour/minute;
+// about 1 in 10,000 real My Numbers has that shape and is missed). A 12-digit ID that happens to
+// pass the check digit (about 1 in 11 of random IDs) is flagged: the detector prefers a false alarm
+// to a missed My Number.
 //
 // Thread-safety: after Create, Classify is const and may be called from any thread at once
 // (RE2 matching and prometheus counters are thread-safe).
