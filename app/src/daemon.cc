@@ -17,6 +17,7 @@
 #include "mamori/core/bounded_queue.h"
 #include "mamori/core/clock.h"
 #include "mamori/core/log.h"
+#include "mamori/parsers/classifier.h"
 #include "mamori/parsers/parser.h"
 #include "mamori/storage/evidence_store.h"
 #include "mamori/storage/query.h"
@@ -46,6 +47,7 @@ struct Daemon::Impl {
   std::unique_ptr<storage::EvidenceStore> store;
   std::unique_ptr<storage::Writer> writer;
   std::unique_ptr<parsers::ParseStats> parse_stats;
+  std::unique_ptr<parsers::Classifier> classifier;  // information class, My Number
   asio::io_context io;
   asio::signal_set signals;
   std::unique_ptr<collector::Collector> collector;
@@ -89,16 +91,21 @@ Status Daemon::Impl::StartWriter() {
 
 Status Daemon::Impl::StartCollector() {
   parse_stats = std::make_unique<parsers::ParseStats>(*registry);
+  auto made = parsers::Classifier::Create(config.classification, registry.get());
+  if (!made.ok()) return made.status();
+  classifier = std::move(made).value();
   for (const auto& l : config.listeners) {
     if (l.format != "auto" && !parsers::IsKnownFormat(l.format)) {
       return Status::InvalidArgument("listener " + l.name + ": unknown format '" + l.format + "'");
     }
   }
-  auto processor = [stats = parse_stats.get()](const ListenerConfig& l, Record& rec) {
+  auto processor = [stats = parse_stats.get(), classify = classifier.get()](const ListenerConfig& l,
+                                                                         Record& rec) {
     parsers::ParseContext ctx;
     ctx.utc_offset_minutes = l.utc_offset_minutes;
     ctx.format = l.format;
     rec.event = parsers::Parse(rec.raw, ctx);
+    classify->Classify(&rec.event);  // parse -> classify (class I on a My Number; masks)
     stats->Count(rec.event);
   };
   collector = std::make_unique<collector::Collector>(io, queue, processor, *registry,
