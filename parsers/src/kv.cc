@@ -105,7 +105,6 @@ bool ParseFortigate(const Body& b, Event* out) {
   });
   if (!user.empty()) Add(out, "user.name", user);
   if (!have_src) {
-    std::string_view ip, port;
     // ui=ssh(1.2.3.4) or ui=https(1.2.3.4): where an administrator came from.
     std::size_t lp = ui.find('(');
     if (lp != std::string_view::npos && ui.back() == ')') {
