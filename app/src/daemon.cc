@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 
 #include "mamori/api/http_server.h"
 #include "mamori/collector/collector.h"
+#include "mamori/collector/sources.h"
 #include "mamori/core/bounded_queue.h"
 #include "mamori/core/clock.h"
 #include "mamori/core/log.h"
@@ -27,12 +29,31 @@
 namespace mamori::app {
 namespace asio = boost::asio;
 
+// mamori_build_info{version} (always 1) and mamori_start_time_seconds: which build runs, and
+// since when (restarts; the source-silent alert waits for a full window after a start).
+void RegisterProcessMetrics(prometheus::Registry& registry) {
+  prometheus::BuildGauge()
+      .Name("mamori_build_info")
+      .Help("Always 1; the version of the running mamori in its label")
+      .Register(registry)
+      .Add({{"version", MAMORI_VERSION}})
+      .Set(1);
+  prometheus::BuildGauge()
+      .Name("mamori_start_time_seconds")
+      .Help("Start time of the mamori process, seconds since the Unix epoch")
+      .Register(registry)
+      .Add({})
+      .Set(static_cast<double>(SystemClock::Instance().NowNs()) / 1e9);
+}
+
 struct Daemon::Impl {
   explicit Impl(Config c)
       : config(std::move(c)),
         registry(std::make_shared<prometheus::Registry>()),
         queue(config.pipeline.queue_capacity),
-        signals(io, SIGINT, SIGTERM) {}
+        signals(io, SIGINT, SIGTERM) {
+    RegisterProcessMetrics(*registry);
+  }
   ~Impl() {
     // Sessions and listeners first, while the io_context still exists.
     http.reset();
@@ -47,6 +68,7 @@ struct Daemon::Impl {
   std::unique_ptr<storage::EvidenceStore> store;
   std::unique_ptr<storage::Writer> writer;
   std::unique_ptr<parsers::ParseStats> parse_stats;
+  std::unique_ptr<collector::SourceTracker> sources;
   std::unique_ptr<parsers::Classifier> classifier;  // information class, My Number
   asio::io_context io;
   asio::signal_set signals;
@@ -99,14 +121,18 @@ Status Daemon::Impl::StartCollector() {
       return Status::InvalidArgument("listener " + l.name + ": unknown format '" + l.format + "'");
     }
   }
-  auto processor = [stats = parse_stats.get(), classify = classifier.get()](const ListenerConfig& l,
-                                                                         Record& rec) {
+  auto tracker = collector::SourceTracker::Create(config.sources, *registry);
+  if (!tracker.ok()) return tracker.status();
+  sources = std::move(tracker).value();
+  auto processor = [stats = parse_stats.get(), classify = classifier.get(),
+                    sources = sources.get()](const ListenerConfig& l, Record& rec) {
     parsers::ParseContext ctx;
     ctx.utc_offset_minutes = l.utc_offset_minutes;
     ctx.format = l.format;
     rec.event = parsers::Parse(rec.raw, ctx);
     classify->Classify(&rec.event);  // parse -> classify (class I on a My Number; masks)
     stats->Count(rec.event);
+    sources->Observe(rec);  // per-source liveness (after parsing: matches Event::host)
   };
   collector = std::make_unique<collector::Collector>(io, queue, processor, *registry,
                                                      SystemClock::Instance());
