@@ -11,6 +11,8 @@ PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # parser fuzz targets (tests/fuzz/run.sh, called by .ci/run): clang and libFuzzer
+  clang-14 libclang-rt-14-dev
   # real clients used by the integration tests
   bsdutils curl python3 procps
 )
