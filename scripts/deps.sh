@@ -15,6 +15,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   # real clients used by the integration tests
   bsdutils curl python3 procps
+  # monitoring and deployment checks (tests/integration/test_prometheus.py, test_dashboards.py)
+  prometheus prometheus-node-exporter systemd
 )
 
 missing=()
