@@ -1,5 +1,6 @@
 #include "mamori/core/config.h"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -229,6 +230,19 @@ Status LoadClassification(const YAML::Node& n, ClassificationConfig* cc) {
   return Status::Ok();
 }
 
+// "10.0.0.0/8", "2001:db8::/32": an address inet_pton accepts and a prefix within its width.
+bool IsValidCidr(const std::string& s) {
+  auto slash = s.find('/');
+  if (slash == std::string::npos) return false;
+  std::string addr = s.substr(0, slash);
+  std::uint64_t prefix;
+  if (!ParseUint(std::string_view(s).substr(slash + 1), &prefix)) return false;
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) return prefix <= 32;
+  if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) return prefix <= 128;
+  return false;
+}
+
 Status LoadSources(const YAML::Node& n, std::vector<SourceConfig>* out) {
   if (!n || n.IsNull()) return Status::Ok();
   if (!n.IsSequence()) return Status::InvalidArgument("sources: expected a list");
@@ -248,7 +262,7 @@ Status LoadSources(const YAML::Node& n, std::vector<SourceConfig>* out) {
     if (sc.host.empty() == sc.network.empty()) {
       return Status::InvalidArgument(path + ": give exactly one of host or network");
     }
-    if (!sc.network.empty() && sc.network.find('/') == std::string::npos) {
+    if (!sc.network.empty() && !IsValidCidr(sc.network)) {
       return Status::InvalidArgument(path + ".network: expected CIDR like 10.0.0.0/8, got " +
                                      Quote(sc.network));
     }
