@@ -13,5 +13,7 @@ constexpr int kExitUsage = 2;
 
 int ServeCommand(const std::vector<std::string>& args);
 int SearchCommand(const std::vector<std::string>& args);
+int RulesCommand(const std::vector<std::string>& args);
+int IncidentsCommand(const std::vector<std::string>& args);
 
 }  // namespace mamori::app

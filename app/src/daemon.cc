@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "detection.h"
 #include "mamori/api/http_server.h"
 #include "mamori/collector/collector.h"
 #include "mamori/collector/sources.h"
@@ -72,11 +73,13 @@ struct Daemon::Impl {
   std::unique_ptr<parsers::Classifier> classifier;  // information class, My Number
   asio::io_context io;
   asio::signal_set signals;
+  std::unique_ptr<Detection> detection;  // holds Asio objects: destroyed before `io`
   std::unique_ptr<collector::Collector> collector;
   std::unique_ptr<api::HttpServer> http;
   std::atomic<bool> stopping{false};
 
   Status OpenStore();
+  Status StartDetection();
   Status StartWriter();
   Status StartCollector();
   Status StartHttp();
@@ -103,10 +106,20 @@ Status Daemon::Impl::OpenStore() {
   return Status::Ok();
 }
 
+// Loads the rules and opens the incidents; the engine runs on the writer thread (StartWriter).
+Status Daemon::Impl::StartDetection() {
+  auto d = Detection::Create(config, *registry, SystemClock::Instance());
+  if (!d.ok()) return d.status();
+  detection = std::move(d).value();
+  detection->Start(io, std::chrono::seconds(5));  // SIGHUP reloads; absence rules tick
+  return Status::Ok();
+}
+
 Status Daemon::Impl::StartWriter() {
   storage::Writer::Options wo;
   wo.batch_max = config.storage.write_batch_max_records;
   writer = std::make_unique<storage::Writer>(*store, queue, wo, *registry);
+  writer->SetOnStored([d = detection.get()](std::vector<Record>& batch) { d->OnStored(batch); });
   writer->Start();
   return Status::Ok();
 }
@@ -175,6 +188,10 @@ Status Daemon::Impl::StartHttp() {
   http->Route("GET", "/healthz", [this](const api::Request& r) { return Health(r); });
   http->Route("GET", "/metrics", api::MetricsHandler({registry}));
   http->Route("GET", "/api/v1/events", [this](const api::Request& r) { return Events(r); });
+  http->Route("GET", "/api/v1/incidents",
+              [this](const api::Request& r) { return detection->ListIncidents(r); });
+  http->Route("POST", "/api/v1/rules/reload",
+              [this](const api::Request& r) { return detection->ReloadRules(r); });
   if (Status st = http->Start(); !st.ok()) return st;
   return Status::Ok();
 }
@@ -183,6 +200,7 @@ void Daemon::Impl::Shutdown() {
   if (stopping.exchange(true)) return;
   log::Info("app", "stopping: no longer accepting; storing what was received");
   signals.cancel();
+  if (detection) detection->Stop();
   if (collector) collector->Stop();
   if (http) http->Stop();
 }
@@ -199,8 +217,8 @@ Daemon::~Daemon() {
 Status Daemon::Start() {
   log::SetLevel(impl_->config.log_level);
   // Ordered startup; on failure the destructor tears down what was started.
-  for (auto step : {&Impl::OpenStore, &Impl::StartWriter, &Impl::StartCollector,
-                    &Impl::StartHttp}) {
+  for (auto step : {&Impl::OpenStore, &Impl::StartDetection, &Impl::StartWriter,
+                    &Impl::StartCollector, &Impl::StartHttp}) {
     if (Status st = (impl_.get()->*step)(); !st.ok()) return st;
   }
   impl_->signals.async_wait([this](const boost::system::error_code& ec, int sig) {

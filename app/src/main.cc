@@ -13,6 +13,8 @@ constexpr const char* kUsage = R"(usage: mamori <command> [flags]
 commands:
   serve     run the daemon (embedded default config when --config is not given)
   search    search stored events offline (read-only): mamori search --data-dir DIR [filters]
+  rules     rule tools: mamori rules test RULES... [--log FILE]; mamori rules backtest ...
+  incidents list incidents offline (read-only): mamori incidents --data-dir DIR [--status S]
   version   print the version
   help      this text
 
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (cmd == "serve") return mamori::app::ServeCommand(args);
   if (cmd == "search") return mamori::app::SearchCommand(args);
+  if (cmd == "rules") return mamori::app::RulesCommand(args);
+  if (cmd == "incidents") return mamori::app::IncidentsCommand(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("mamori %s\n", MAMORI_VERSION);
     return 0;

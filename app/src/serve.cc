@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "daemon.h"
@@ -21,7 +22,10 @@ flags (override the config file):
   --syslog-tcp HOST:PORT  address of the first TCP syslog listener (added if there is none)
   --http HOST:PORT        address of the HTTP API
   --log-level LEVEL       debug, info, warn or error
+  --rules PATH            rule file or directory; repeatable; replaces the config's rules.paths
 Port 0 asks the kernel for a free port; the bound ports are logged at startup.
+A rule that fails to load is logged (file:line, rule id) and left out; the others run. A rules
+path that does not exist is a config error (exit 2). SIGHUP reloads the rules.
 )";
 
 Status Override(Config* c, ListenerConfig::Kind kind, const std::string& addr,
@@ -51,6 +55,13 @@ Result<Config> BuildConfig(const Flags& flags) {
   }
   if (auto v = flags.Get("data-dir")) config.data_dir = *v;
   if (auto v = flags.Get("log-level")) config.log_level = *v;
+  if (flags.Has("rules")) config.rules.paths = flags.GetAll("rules");
+  for (const auto& p : config.rules.paths) {
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec)) {
+      return Status::InvalidArgument("rules path '" + p + "': does not exist");
+    }
+  }
   if (auto v = flags.Get("syslog-udp")) {
     if (Status st = Override(&config, ListenerConfig::Kind::kSyslogUdp, *v, "--syslog-udp");
         !st.ok()) {
@@ -76,7 +87,7 @@ Result<Config> BuildConfig(const Flags& flags) {
 }  // namespace
 
 int ServeCommand(const std::vector<std::string>& args) {
-  FlagSpec spec{{"config", "data-dir", "syslog-udp", "syslog-tcp", "http", "log-level"},
+  FlagSpec spec{{"config", "data-dir", "syslog-udp", "syslog-tcp", "http", "log-level", "rules"},
                 {"help"}};
   auto flags = Flags::Parse(args, spec);
   if (!flags.ok()) {
