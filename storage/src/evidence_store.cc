@@ -1,5 +1,6 @@
 #include "mamori/storage/evidence_store.h"
 
+#include <openssl/rand.h>
 #include <re2/re2.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
@@ -18,21 +19,14 @@
 #include "cursor.h"
 #include "keys.h"
 #include "record_codec.h"
+#include "store_internal.h"
 
 namespace mamori::storage {
 
+using internal::FromRocks;
 using internal::IndexPos;
 
 namespace {
-
-Status FromRocks(const rocksdb::Status& s, std::string_view context) {
-  const std::string msg = std::string(context) + ": " + s.ToString();
-  if (s.IsCorruption()) return Status::Corruption(msg);
-  if (s.IsNotFound()) return Status::NotFound(msg);
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
-  if (s.IsBusy() || s.IsTryAgain() || s.IsIncomplete()) return Status::Unavailable(msg);
-  return Status::IOError(msg);
-}
 
 bool Supported(rocksdb::CompressionType t) {
   const auto all = rocksdb::GetSupportedCompressions();
@@ -40,7 +34,12 @@ bool Supported(rocksdb::CompressionType t) {
 }
 
 // LZ4 for the upper levels (fast), ZSTD for the bottommost level where most data ends up.
-void SetCompression(rocksdb::ColumnFamilyOptions* cf) {
+void SetCompression(rocksdb::ColumnFamilyOptions* cf, bool enabled) {
+  if (!enabled) {
+    cf->compression = rocksdb::kNoCompression;
+    cf->bottommost_compression = rocksdb::kNoCompression;
+    return;
+  }
   cf->compression = Supported(rocksdb::kLZ4Compression)      ? rocksdb::kLZ4Compression
                     : Supported(rocksdb::kSnappyCompression) ? rocksdb::kSnappyCompression
                                                              : rocksdb::kNoCompression;
@@ -75,7 +74,8 @@ class HintPrefix final : public rocksdb::SliceTransform {
 };
 
 rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                       std::size_t block_size, HintPrefix::Kind hint) {
+                                       std::size_t block_size, HintPrefix::Kind hint,
+                                       bool compression) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -84,7 +84,7 @@ rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& ca
   table.cache_index_and_filter_blocks = false;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.level_compaction_dynamic_level_bytes = true;
-  SetCompression(&cf);
+  SetCompression(&cf, compression);
   cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<HintPrefix>(hint);
   return cf;
 }
@@ -139,17 +139,11 @@ IndexRange MakeRange(const Query& q) {
 
 }  // namespace
 
-struct EvidenceStore::Handles {
-  std::vector<rocksdb::ColumnFamilyHandle*> all;  // owned; destroyed before the DB closes
-  rocksdb::ColumnFamilyHandle* records = nullptr;
-  rocksdb::ColumnFamilyHandle* time_idx = nullptr;
-  rocksdb::ColumnFamilyHandle* host_idx = nullptr;
-  rocksdb::ColumnFamilyHandle* meta = nullptr;
-  std::string secondary_dir;  // read-only mode: the secondary instance's own directory
-};
-
 EvidenceStore::EvidenceStore(const StoreOptions& options)
-    : options_(options), cf_(std::make_unique<Handles>()), batch_(new rocksdb::WriteBatch()) {}
+    : options_(options),
+      cf_(std::make_unique<Handles>()),
+      batch_(new rocksdb::WriteBatch()),
+      hasher_(std::make_unique<ChainHasher>()) {}
 
 void EvidenceStore::CloseDb() {
   if (db_ != nullptr) {
@@ -174,6 +168,7 @@ Result<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const StoreOptions& o
   std::unique_ptr<EvidenceStore> store(new EvidenceStore(options));
   if (Status s = store->OpenDb(); !s.ok()) return s;
   if (Status s = store->LoadNextSeq(); !s.ok()) return s;
+  if (Status s = store->LoadEvidenceState(); !s.ok()) return s;
   return store;
 }
 
@@ -202,11 +197,14 @@ Status EvidenceStore::OpenDb() {
   db.allow_concurrent_memtable_write = false;
 
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  const auto records_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll);
-  const auto time_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll);
-  const auto host_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kHost);
-  const std::vector<std::string> ours = {internal::kRecordsCf, internal::kTimeIdxCf,
-                                         internal::kHostIdxCf, internal::kMetaCf};
+  const bool z = options_.compression;
+  const auto records_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll, z);
+  const auto time_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll, z);
+  const auto host_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kHost, z);
+  const auto disposed_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll, z);
+  const std::vector<std::string> ours = {internal::kRecordsCf,  internal::kTimeIdxCf,
+                                         internal::kHostIdxCf,  internal::kMetaCf,
+                                         internal::kDisposedCf, internal::kEvidenceCf};
   // Every column family that exists must be opened, including ones a newer version added.
   std::vector<std::string> names;
   if (rocksdb::DB::ListColumnFamilies(db, dir, &names).ok()) {
@@ -225,6 +223,8 @@ Status EvidenceStore::OpenDb() {
       descs.emplace_back(n, time_opts);
     } else if (n == internal::kHostIdxCf) {
       descs.emplace_back(n, host_opts);
+    } else if (n == internal::kDisposedCf) {
+      descs.emplace_back(n, disposed_opts);
     } else {
       descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
     }
@@ -255,8 +255,11 @@ Status EvidenceStore::OpenDb() {
     if (n == internal::kTimeIdxCf) cf_->time_idx = h;
     if (n == internal::kHostIdxCf) cf_->host_idx = h;
     if (n == internal::kMetaCf) cf_->meta = h;
+    if (n == internal::kDisposedCf) cf_->disposed = h;
+    if (n == internal::kEvidenceCf) cf_->evidence = h;
   }
-  if (!cf_->records || !cf_->time_idx || !cf_->host_idx || !cf_->meta) {
+  if (!cf_->records || !cf_->time_idx || !cf_->host_idx || !cf_->meta || !cf_->disposed ||
+      !cf_->evidence) {
     return Status::Corruption("store " + dir + ": missing column families");
   }
   return Status::Ok();
@@ -293,6 +296,14 @@ Status EvidenceStore::LoadNextSeq() {
   } else if (!it->status().ok()) {
     return FromRocks(it->status(), "reading last record");
   }
+  // Disposal may have removed the newest records; their tombstones keep their seqs taken.
+  it.reset(db_->NewIterator(rocksdb::ReadOptions(), cf_->disposed));
+  it->SeekToLast();
+  if (it->Valid() && it->key().size() == 8) {
+    next = std::max(next, internal::GetBigEndian64(it->key().data()) + 1);
+  } else if (!it->status().ok()) {
+    return FromRocks(it->status(), "reading last tombstone");
+  }
   next_seq_.store(next, std::memory_order_release);
   return Status::Ok();
 }
@@ -303,12 +314,30 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
   rocksdb::WriteBatch& batch = *batch_;
   batch.Clear();
   std::uint64_t seq = next_seq_.load(std::memory_order_relaxed);
+  const bool chain = options_.chain;
+  ChainHead head = chain_head();
+  if (chain) {
+    // One call for the whole batch: RAND_bytes per record would cost more than the hashing.
+    salt_buf_.resize(records.size() * kSaltBytes);
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(salt_buf_.data()),
+                   static_cast<int>(salt_buf_.size())) != 1) {
+      return Status::Internal("RAND_bytes failed");
+    }
+  }
+  std::size_t index = 0;
   for (Record& r : records) {
     r.seq = seq++;
     key_buf_.clear();
     internal::PutBigEndian64(&key_buf_, r.seq);
     encode_buf_.clear();
     internal::EncodeRecord(r, &encode_buf_);
+    if (chain) {
+      const std::string_view salt(salt_buf_.data() + kSaltBytes * index++, kSaltBytes);
+      const Hash digest = hasher_->RecordDigest(r.raw, r.event.info_class, salt);
+      head.hash = hasher_->Link(head.hash, r.seq, digest);
+      head.seq = r.seq;
+      internal::AppendChainExt(salt, head.hash, &encode_buf_);
+    }
     rocksdb::Status s = batch.Put(cf_->records, key_buf_, encode_buf_);
     key_buf_.clear();
     internal::PutTimeSeq(&key_buf_, r.event.event_time_ns, r.seq);
@@ -325,6 +354,12 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
   key_buf_.clear();
   internal::PutBigEndian64(&key_buf_, seq);
   rocksdb::Status s = batch.Put(cf_->meta, internal::kMetaNextSeq, key_buf_);
+  if (s.ok() && chain) {
+    key_buf_.clear();
+    internal::PutBigEndian64(&key_buf_, head.seq);
+    key_buf_.append(AsBytes(head.hash));
+    s = batch.Put(cf_->meta, internal::kMetaChainHead, key_buf_);
+  }
   if (s.ok()) {
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
@@ -333,6 +368,10 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
   if (!s.ok()) {
     for (Record& r : records) r.seq = 0;
     return FromRocks(s, "appending " + std::to_string(records.size()) + " records");
+  }
+  if (chain) {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    head_ = head;
   }
   next_seq_.store(seq, std::memory_order_release);
   return Status::Ok();

@@ -13,6 +13,10 @@ inline constexpr char kHostIdxCf[] = "host_idx";
 inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kMetaNextSeq[] = "next_seq";
 inline constexpr char kMetaFormat[] = "format";
+inline constexpr char kDisposedCf[] = "disposed";
+inline constexpr char kEvidenceCf[] = "evidence";
+inline constexpr char kMetaChainHead[] = "chain_head";
+inline constexpr char kMetaPublicKey[] = "public_key";
 
 inline void PutBigEndian64(std::string* out, std::uint64_t v) {
   char b[8];

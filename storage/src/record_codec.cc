@@ -1,5 +1,6 @@
 #include "record_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mamori::storage::internal {
@@ -136,10 +137,17 @@ void EncodeRecord(const Record& r, std::string* out) {
     PutString(out, f.key);
     PutString(out, f.value);
   }
-  // Extensions (tag, length, bytes)* follow here; version 1 writes none.
+  // Extensions (tag, length, bytes)* follow: AppendChainExt.
 }
 
-Status DecodeRecord(std::string_view value, Record* r) {
+void AppendChainExt(std::string_view salt, const Hash& hash, std::string* out) {
+  PutVarint(out, kExtChainSalt);
+  PutString(out, salt);
+  PutVarint(out, kExtChainHash);
+  PutString(out, AsBytes(hash));
+}
+
+Status DecodeRecord(std::string_view value, Record* r, ChainExt* ext) {
   Reader in(value);
   auto bad = [](std::string_view what) {
     return Status::Corruption(std::string("record value: ") + std::string(what));
@@ -195,10 +203,21 @@ Status DecodeRecord(std::string_view value, Record* r) {
   for (Field& f : e.fields) {
     if (!in.GetString(&f.key) || !in.GetString(&f.value)) return bad("truncated field");
   }
+  if (ext != nullptr) *ext = ChainExt();
   while (!in.done()) {  // extensions: unknown tags are skipped
     std::uint64_t tag;
     std::string_view data;
     if (!in.GetVarint(&tag) || !in.GetView(&data)) return bad("truncated extension");
+    if (tag == kExtChainSalt) {
+      if (data.size() != kSaltBytes) return bad("bad chain salt");
+      if (ext != nullptr) ext->salt.assign(data);
+    } else if (tag == kExtChainHash) {
+      if (data.size() != 32) return bad("bad chain hash");
+      if (ext != nullptr) {
+        ext->has_hash = true;
+        std::copy(data.begin(), data.end(), reinterpret_cast<char*>(ext->hash.data()));
+      }
+    }
   }
   return Status::Ok();
 }

@@ -1,26 +1,36 @@
 // EvidenceStore: the append-only evidence log on RocksDB. Each record (raw bytes exactly as
 // received, receive metadata and the parsed event) is stored under a sequence number assigned
 // here: consecutive, starting at 1 and continuing across restarts. A time index and a host
-// index make Search fast. The on-disk layout is documented in storage/FORMAT.md.
+// index make Search fast. Every record is bound into a SHA-256 hash chain (chain.h) in the
+// same write batch; signed checkpoints and disposal records form the evidence log
+// (evidence_log.h). The on-disk layout is documented in storage/FORMAT.md.
 //
-// Thread-safety: Append is called from one thread only (the writer). next_seq, Get and Search
-// may be called from any thread, concurrently with Append and with each other.
+// Thread-safety: Append is called from one thread only (the writer). AddCheckpoint and
+// Dispose are called from one thread only (the evidence maintenance thread, EvidenceService),
+// which may differ from the writer. next_seq, chain_head, Get, Search and ReadEvidence may be
+// called from any thread, concurrently with all of the above and with each other.
 //
 // A store opened read-only (StoreOptions::read_only) sees the data as of Open, never writes,
 // and may be opened while the daemon holds the database open for writing.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "mamori/core/record.h"
 #include "mamori/core/status.h"
+#include "mamori/storage/chain.h"
+#include "mamori/storage/evidence_log.h"
 #include "mamori/storage/query.h"
+#include "mamori/storage/signing.h"
 
 namespace rocksdb {
 class DB;
@@ -48,6 +58,51 @@ struct StoreOptions {
   // empty) with a cursor, so that a query with rare matches cannot occupy a thread for long.
   // About 1 s of work per million entries on a small machine. Default: 1,000,000.
   std::size_t max_scan_per_search = 1'000'000;
+  // Bind every appended record into the hash chain (evidence.chain). Off only to measure the
+  // chain's cost: unchained records fail verification. Default: true.
+  bool chain = true;
+  // Compress SST files (LZ4, ZSTD at the bottom). Tests turn it off to grep files for
+  // plaintext. Default: true.
+  bool compression = true;
+};
+
+// The last link of the hash chain: h_seq after record `seq` (seq 0: the empty chain).
+struct ChainHead {
+  std::uint64_t seq = 0;
+  Hash hash{};
+};
+
+// Maximum age per information class, by receive time. 0 = keep forever.
+struct RetentionPolicy {
+  std::array<std::int64_t, 3> max_age_ns{};  // class I, II, III
+  // Records per disposal (one write batch and one disposal record). Default: 100,000.
+  std::size_t max_records_per_disposal = 100'000;
+};
+
+// One position of the chain as ReadEvidence sees it: a stored record, or the tombstone of a
+// disposed one.
+struct ChainItem {
+  std::uint64_t seq = 0;
+  bool disposed = false;
+  // Stored record (disposed == false). decode_status is not OK when the value is unreadable;
+  // then `record` is unspecified.
+  Status decode_status;
+  Record record;
+  std::string salt;  // chain salt (empty if the record is not chained)
+  // The stored chain hash h_seq (record extension or tombstone). has_hash false: not chained.
+  bool has_hash = false;
+  Hash hash{};
+  // Tombstone (disposed == true): the record digest and the id of its disposal record.
+  Hash digest{};
+  std::uint64_t disposal_id = 0;
+};
+
+// Store-wide evidence state, read in the same consistent view as the chain items.
+struct EvidenceView {
+  std::vector<std::string> entries;  // evidence log lines, by id
+  std::string public_key_pem;        // "" when no key was ever registered
+  std::uint64_t next_seq = 1;
+  ChainHead head;  // meta chain_head
 };
 
 class EvidenceStore {
@@ -84,6 +139,35 @@ class EvidenceStore {
   // Writes memtables to disk and syncs the WAL (clean shutdown). No-op when read-only.
   Status Flush();
 
+  // The current chain head (the last appended record). Any thread.
+  ChainHead chain_head() const;
+
+  // Registers the public key of the store's signing key in meta on first use; afterwards
+  // InvalidArgument when `key` is not the registered key (the key file was replaced).
+  // REQUIRES: not read-only.
+  Status RegisterKey(const PublicKey& key);
+
+  // Signs a checkpoint of the current chain head and stores it (synced, after syncing the WAL
+  // so that the records it covers are durable). Returns nullopt when the head has not moved
+  // since the last checkpoint. REQUIRES: not read-only; one maintenance thread.
+  Result<std::optional<LogEntry>> AddCheckpoint(const SigningKey& key, std::int64_t now_ns);
+
+  // Disposes of every record older than its class's maximum age: deletes the record and its
+  // index entries, leaves a tombstone (digest and chain hash, so the chain still verifies)
+  // and a signed disposal record, in one atomic batch per max_records_per_disposal records;
+  // then flushes every column family, force-compacts the affected ranges to the bottommost
+  // level and purges obsolete files, so that no copy remains in SST or WAL files. Returns the
+  // disposal records written (none when nothing expired).
+  // REQUIRES: not read-only; one maintenance thread.
+  Result<std::vector<LogEntry>> Dispose(const RetentionPolicy& policy, const SigningKey& key,
+                                        std::int64_t now_ns);
+
+  // Reads, in one consistent view, the store-wide evidence state into *view and then every
+  // chain position with from <= seq <= to (to = 0: to the end), in seq order, calling fn for
+  // each until it returns false. Any thread.
+  Status ReadEvidence(std::uint64_t from, std::uint64_t to, EvidenceView* view,
+                      const std::function<bool(const ChainItem&)>& fn) const;
+
   const StoreOptions& options() const { return options_; }
 
  private:
@@ -102,6 +186,18 @@ class EvidenceStore {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   std::string encode_buf_;
   std::string key_buf_;
+  std::string salt_buf_;
+  std::unique_ptr<ChainHasher> hasher_;  // writer thread
+
+  mutable std::mutex head_mu_;
+  ChainHead head_;  // GUARDED_BY(head_mu_); written by Append
+
+  // Maintenance thread only.
+  std::uint64_t next_entry_id_ = 1;
+  std::uint64_t last_checkpoint_seq_ = 0;
+
+  Status LoadEvidenceState();
+  Status PurgeDisposed(std::uint64_t first, std::uint64_t last);
 };
 
 }  // namespace mamori::storage

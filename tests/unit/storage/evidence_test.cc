@@ -1,0 +1,738 @@
+// Tamper evidence: the hash chain, signed checkpoints, verification (each tamper kind names
+// the right seq), evidence bundles, retention and disposal.
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <rocksdb/db.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "keys.h"
+#include "mamori/core/clock.h"
+#include "mamori/storage/bundle.h"
+#include "mamori/storage/chain.h"
+#include "mamori/storage/evidence_service.h"
+#include "mamori/storage/evidence_store.h"
+#include "mamori/storage/verify.h"
+#include "record_codec.h"
+#include "test_util.h"
+
+namespace mamori::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::kSecond;
+using testing::kT0;
+using testing::MakeRecord;
+using testing::TempDir;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteAll(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+}
+
+// Raw access to the RocksDB database of a (closed) store, as a tamperer would have it.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& dir) {
+    rocksdb::DBOptions o;
+    std::vector<std::string> names;
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(o, dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    EXPECT_TRUE(rocksdb::DB::Open(o, dir, descs, &handles, &db_).ok());
+    for (auto* h : handles) cf_[h->GetName()] = h;
+  }
+  ~RawDb() {
+    for (auto& [n, h] : cf_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    delete db_;
+  }
+  std::string Get(const std::string& cf, const std::string& key) {
+    std::string v;
+    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), cf_.at(cf), key, &v).ok()) << cf;
+    return v;
+  }
+  void Put(const std::string& cf, const std::string& key, const std::string& v) {
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), cf_.at(cf), key, v).ok());
+  }
+  void Delete(const std::string& cf, const std::string& key) {
+    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), cf_.at(cf), key).ok());
+  }
+  std::string Rec(std::uint64_t seq) { return Get("records", internal::RecordKey(seq)); }
+  void PutRec(std::uint64_t seq, const std::string& v) {
+    Put("records", internal::RecordKey(seq), v);
+  }
+  void SetNextSeq(std::uint64_t next) { Put("meta", "next_seq", internal::RecordKey(next)); }
+
+ private:
+  rocksdb::DB* db_ = nullptr;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
+};
+
+class EvidenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto k = SigningKey::LoadOrCreate(KeyPath(), nullptr);
+    ASSERT_TRUE(k.ok()) << k.status().ToString();
+    key_ = std::move(k).value();
+  }
+  std::string DbDir() const { return dir_.path() + "/db"; }
+  std::string KeyPath() const { return dir_.path() + "/signing.key"; }
+  std::string CpFile() const { return dir_.path() + "/checkpoints.log"; }
+
+  std::unique_ptr<EvidenceStore> Open(bool read_only = false) {
+    StoreOptions o;
+    o.dir = DbDir();
+    o.read_only = read_only;
+    o.compression = false;  // so that files can be grepped for plaintext
+    auto s = EvidenceStore::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  // Appends n records (messages "msg-<seq>"), one per second from kT0.
+  void AppendN(EvidenceStore& store, int n, InfoClass cls = InfoClass::kIII,
+               std::int64_t t0 = kT0) {
+    std::vector<Record> batch;
+    const std::uint64_t first = store.next_seq();
+    for (int i = 0; i < n; ++i) {
+      Record r =
+          MakeRecord(t0 + (first + i) * kSecond, "web-01", "msg-" + std::to_string(first + i));
+      r.event.info_class = cls;
+      batch.push_back(std::move(r));
+    }
+    ASSERT_TRUE(store.Append(batch).ok());
+  }
+
+  // A checkpoint in the store and in the checkpoint file.
+  void Checkpoint(EvidenceStore& store) {
+    auto cp = store.AddCheckpoint(*key_, kT0);
+    ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+    ASSERT_TRUE(cp->has_value());
+    std::ofstream(CpFile(), std::ios::app) << (*cp)->Line() << "\n";
+  }
+
+  // 20 records, checkpoints after 10 and 20.
+  void Build() {
+    auto store = Open();
+    ASSERT_TRUE(store->RegisterKey(key_->public_key()).ok());
+    AppendN(*store, 10);
+    Checkpoint(*store);
+    AppendN(*store, 10);
+    Checkpoint(*store);
+  }
+
+  VerifyReport Verify(VerifyOptions o = {}) {
+    auto store = Open(/*read_only=*/true);
+    if (o.checkpoint_file.empty() && fs::exists(CpFile())) o.checkpoint_file = CpFile();
+    return VerifyStore(*store, o);
+  }
+
+  void ExpectFailure(const VerifyReport& r, VerifyFailure f, std::uint64_t seq) {
+    EXPECT_EQ(r.failure, f) << VerifyReportToText(r);
+    EXPECT_EQ(r.failed_seq, seq) << VerifyReportToText(r);
+  }
+
+  // Decodes record `seq`, lets `edit` change it, re-encodes it with chain extensions
+  // (`hash`, or the stored one).
+  std::string Edited(RawDb& db, std::uint64_t seq, const std::function<void(Record&)>& edit,
+                     const std::optional<Hash>& hash = std::nullopt) {
+    Record r;
+    internal::ChainExt ext;
+    EXPECT_TRUE(internal::DecodeRecord(db.Rec(seq), &r, &ext).ok());
+    edit(r);
+    std::string v;
+    internal::EncodeRecord(r, &v);
+    internal::AppendChainExt(ext.salt, hash.value_or(ext.hash), &v);
+    return v;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SigningKey> key_;
+};
+
+TEST_F(EvidenceTest, IntactStoreVerifies) {
+  Build();
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.records, 20u);
+  EXPECT_EQ(r.checkpoints, 2u);
+  EXPECT_EQ(r.file_checkpoints, 2u);
+  EXPECT_EQ(r.unanchored, 0u);
+  EXPECT_EQ(r.key_id, key_->key_id());
+}
+
+TEST_F(EvidenceTest, DigestCoversEveryEvidenceField) {
+  ChainHasher h;
+  const Record base = MakeRecord(kT0, "h", "m");
+  const std::string salt(kSaltBytes, 'x');
+  const Hash d0 = h.RecordDigest(base.raw, InfoClass::kIII, salt);
+  std::vector<std::function<void(RawRecord&)>> edits = {
+      [](RawRecord& r) { r.bytes += "x"; },
+      [](RawRecord& r) { r.received_ns++; },
+      [](RawRecord& r) { r.listener += "x"; },
+      [](RawRecord& r) { r.peer += "x"; },
+      [](RawRecord& r) { r.flags ^= 1; },
+      [](RawRecord& r) { r.original_size++; },
+      [](RawRecord& r) { r.transport = Transport::kTcp; },
+      // Moving a byte between length-prefixed fields changes the digest too.
+      [](RawRecord& r) {
+        r.peer = r.listener.back() + r.peer;
+        r.listener.pop_back();
+      },
+  };
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    RawRecord raw = base.raw;
+    edits[i](raw);
+    EXPECT_NE(h.RecordDigest(raw, InfoClass::kIII, salt), d0) << "edit " << i;
+  }
+  EXPECT_NE(h.RecordDigest(base.raw, InfoClass::kI, salt), d0);
+  EXPECT_NE(h.RecordDigest(base.raw, InfoClass::kIII, std::string(kSaltBytes, 'y')), d0);
+  EXPECT_NE(h.Link(kZeroHash, 1, d0), h.Link(kZeroHash, 2, d0));
+}
+
+TEST_F(EvidenceTest, ModifiedRecordNamesItsSeq) {
+  Build();
+  {
+    RawDb db(DbDir());
+    db.PutRec(7, Edited(db, 7, [](Record& r) { r.raw.bytes[5] ^= 1; }));
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 7);
+}
+
+TEST_F(EvidenceTest, ModifiedMetadataNamesItsSeq) {
+  Build();
+  {
+    RawDb db(DbDir());
+    db.PutRec(4, Edited(db, 4, [](Record& r) { r.raw.peer = "10.6.6.6:514"; }));
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 4);
+}
+
+TEST_F(EvidenceTest, GarbledValueNamesItsSeq) {
+  Build();
+  {
+    RawDb db(DbDir());
+    std::string v = db.Rec(9);
+    v.resize(v.size() - 3);
+    db.PutRec(9, v);
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 9);
+}
+
+TEST_F(EvidenceTest, DeletedRecordNamesItsSeq) {
+  Build();
+  {
+    RawDb db(DbDir());
+    db.Delete("records", internal::RecordKey(13));
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 13);
+}
+
+TEST_F(EvidenceTest, DeletedLastRecordIsDetected) {
+  Build();
+  {
+    RawDb db(DbDir());
+    db.Delete("records", internal::RecordKey(20));
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 20);
+}
+
+TEST_F(EvidenceTest, DeletedTailWithRewrittenCountersIsCaughtByCheckpoint) {
+  Build();
+  {
+    RawDb db(DbDir());
+    Record r;
+    internal::ChainExt ext;
+    ASSERT_TRUE(internal::DecodeRecord(db.Rec(17), &r, &ext).ok());
+    for (int s = 18; s <= 20; ++s) db.Delete("records", internal::RecordKey(s));
+    db.SetNextSeq(18);
+    db.Put("meta", "chain_head", internal::RecordKey(17) + std::string(AsBytes(ext.hash)));
+  }
+  ExpectFailure(Verify(), VerifyFailure::kCheckpoint, 20);
+}
+
+TEST_F(EvidenceTest, InsertedRecordNamesItsSeq) {
+  Build();
+  {
+    RawDb db(DbDir());
+    // Shift 7..20 up by one and put a forged record at 7 (with a plausible stored hash).
+    for (std::uint64_t s = 20; s >= 7; --s) db.PutRec(s + 1, db.Rec(s));
+    db.PutRec(7, Edited(db, 6, [](Record& r) { r.raw.bytes = "<13>forged"; }));
+    db.SetNextSeq(22);
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 7);
+}
+
+TEST_F(EvidenceTest, RecordAppendedBehindTheCounterIsDetected) {
+  Build();
+  {
+    RawDb db(DbDir());
+    db.PutRec(21, db.Rec(20));
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 21);
+}
+
+TEST_F(EvidenceTest, ReorderedRecordsNameTheFirstSeq) {
+  Build();
+  {
+    RawDb db(DbDir());
+    const std::string a = db.Rec(5), b = db.Rec(12);
+    db.PutRec(5, b);
+    db.PutRec(12, a);
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 5);
+}
+
+// A forger rewrites record 15 and recomputes the chain from there to the end, so that every
+// record matches its stored hash. The signed checkpoint at seq 20 no longer matches.
+TEST_F(EvidenceTest, RecomputedChainIsCaughtByCheckpoints) {
+  Build();
+  {
+    RawDb db(DbDir());
+    ChainHasher h;
+    Record prev_r;
+    internal::ChainExt prev;
+    ASSERT_TRUE(internal::DecodeRecord(db.Rec(14), &prev_r, &prev).ok());
+    Hash head = prev.hash;
+    for (std::uint64_t s = 15; s <= 20; ++s) {
+      Record r;
+      internal::ChainExt ext;
+      ASSERT_TRUE(internal::DecodeRecord(db.Rec(s), &r, &ext).ok());
+      if (s == 15) r.raw.bytes = "<13>nothing happened here";
+      head = h.Link(head, s, h.RecordDigest(r.raw, r.event.info_class, ext.salt));
+      std::string v;
+      internal::EncodeRecord(r, &v);
+      internal::AppendChainExt(ext.salt, head, &v);
+      db.PutRec(s, v);
+    }
+    db.Put("meta", "chain_head", internal::RecordKey(20) + std::string(AsBytes(head)));
+  }
+  VerifyReport r = Verify();
+  ExpectFailure(r, VerifyFailure::kCheckpoint, 20);
+  EXPECT_NE(r.what.find("11..20"), std::string::npos) << r.what;
+}
+
+// The forger also holds the signing key and re-signs the store's checkpoints: only the
+// checkpoint file outside the store catches him.
+TEST_F(EvidenceTest, ResignedStoreIsCaughtByTheCheckpointFile) {
+  Build();
+  {
+    RawDb db(DbDir());
+    ChainHasher h;
+    Hash head = kZeroHash;
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+      Record r;
+      internal::ChainExt ext;
+      ASSERT_TRUE(internal::DecodeRecord(db.Rec(s), &r, &ext).ok());
+      if (s == 3) r.raw.bytes = "<13>rewritten";
+      head = h.Link(head, s, h.RecordDigest(r.raw, r.event.info_class, ext.salt));
+      std::string v;
+      internal::EncodeRecord(r, &v);
+      internal::AppendChainExt(ext.salt, head, &v);
+      db.PutRec(s, v);
+      if (s == 10 || s == 20) {
+        const std::uint64_t id = s / 10;
+        auto e = ParseLogLine(db.Get("evidence", internal::RecordKey(id)));
+        ASSERT_TRUE(e.ok());
+        e->head = head;
+        SignEntry(*key_, &*e);
+        db.Put("evidence", internal::RecordKey(id), e->Line());
+      }
+    }
+    db.Put("meta", "chain_head", internal::RecordKey(20) + std::string(AsBytes(head)));
+  }
+  VerifyOptions without_file;
+  without_file.checkpoint_file = "/dev/null";  // an empty file: nothing to anchor to
+  EXPECT_TRUE(Verify(without_file).ok()) << "the store alone cannot catch a key holder";
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.failure, VerifyFailure::kCheckpoint) << VerifyReportToText(r);
+  EXPECT_NE(r.what.find("disagree"), std::string::npos) << r.what;
+}
+
+TEST_F(EvidenceTest, ForgedCheckpointSignatureIsDetected) {
+  Build();
+  {
+    RawDb db(DbDir());
+    std::string line = db.Get("evidence", internal::RecordKey(2));
+    line.back() = line.back() == '0' ? '1' : '0';
+    db.Put("evidence", internal::RecordKey(2), line);
+  }
+  fs::remove(CpFile());
+  ExpectFailure(Verify(), VerifyFailure::kCheckpoint, 20);
+}
+
+TEST_F(EvidenceTest, CheckpointsOfAnotherKeyAreRejected) {
+  Build();
+  auto other = SigningKey::LoadOrCreate(dir_.path() + "/other.key", nullptr);
+  ASSERT_TRUE(other.ok());
+  VerifyOptions o;
+  o.public_key_pem = (*other)->public_key().pem();
+  VerifyReport r = Verify(o);
+  EXPECT_EQ(r.failure, VerifyFailure::kCheckpoint) << VerifyReportToText(r);
+}
+
+TEST_F(EvidenceTest, DeletedStoreCheckpointIsDetected) {
+  Build();
+  {
+    RawDb db(DbDir());
+    db.Delete("evidence", internal::RecordKey(2));
+  }
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.failure, VerifyFailure::kCheckpoint) << VerifyReportToText(r);
+  EXPECT_NE(r.what.find("missing from the store"), std::string::npos) << r.what;
+}
+
+TEST_F(EvidenceTest, TamperedCheckpointFileIsDetected) {
+  Build();
+  std::string text = ReadAll(CpFile());
+  text[text.find("seq=20") + 5] = '1';  // seq=21: the line no longer verifies
+  WriteAll(CpFile(), text);
+  EXPECT_EQ(Verify().failure, VerifyFailure::kCheckpoint);
+}
+
+TEST_F(EvidenceTest, IncompleteLastCheckpointLineIsAWarning) {
+  Build();
+  std::ofstream(CpFile(), std::ios::app) << "mamori-checkpoint v1 id=3 ti";
+  VerifyReport r = Verify();
+  EXPECT_TRUE(r.ok()) << VerifyReportToText(r);
+  ASSERT_EQ(r.warnings.size(), 1u);
+}
+
+TEST_F(EvidenceTest, RangeVerification) {
+  Build();
+  VerifyOptions o;
+  o.from = 5;
+  o.to = 12;
+  VerifyReport r = Verify(o);
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.records, 8u);
+  EXPECT_EQ(r.first_seq, 5u);
+  EXPECT_EQ(r.last_seq, 12u);
+  EXPECT_EQ(r.file_checkpoints, 1u);  // the one at 10
+  {
+    RawDb db(DbDir());
+    db.PutRec(8, Edited(db, 8, [](Record& r) { r.raw.bytes += "!"; }));
+  }
+  ExpectFailure(Verify(o), VerifyFailure::kChain, 8);
+  o.from = 13;
+  EXPECT_TRUE(Verify(o).ok());
+}
+
+TEST_F(EvidenceTest, ChainContinuesAcrossReopen) {
+  Build();
+  {
+    auto store = Open();
+    EXPECT_EQ(store->chain_head().seq, 20u);
+    AppendN(*store, 5);
+    auto none = store->AddCheckpoint(*key_, kT0);
+    ASSERT_TRUE(none.ok());
+    ASSERT_TRUE(none->has_value());
+    auto again = store->AddCheckpoint(*key_, kT0);  // the head did not move
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again->has_value());
+  }
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.records, 25u);
+  EXPECT_EQ(r.checkpoints, 3u);
+}
+
+TEST_F(EvidenceTest, UnchainedRecordsFailVerification) {
+  {
+    StoreOptions o;
+    o.dir = DbDir();
+    o.chain = false;
+    auto store = EvidenceStore::Open(o);
+    ASSERT_TRUE(store.ok());
+    AppendN(**store, 3);
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 1);
+}
+
+TEST_F(EvidenceTest, KeyFileIsPrivateAndReloads) {
+  struct stat st;
+  ASSERT_EQ(::stat(KeyPath().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  std::string warning;
+  auto again = SigningKey::LoadOrCreate(KeyPath(), &warning);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->key_id(), key_->key_id());
+  EXPECT_TRUE(warning.empty());
+  auto pub = PublicKey::FromPem(key_->public_key().pem());
+  ASSERT_TRUE(pub.ok());
+  const std::string sig = key_->Sign("hello");
+  EXPECT_TRUE(pub->Verify("hello", sig));
+  EXPECT_FALSE(pub->Verify("hellO", sig));
+  // A store refuses a key that is not its own.
+  auto store = Open();
+  ASSERT_TRUE(store->RegisterKey(key_->public_key()).ok());
+  auto other = SigningKey::LoadOrCreate(dir_.path() + "/other.key", nullptr);
+  EXPECT_FALSE(store->RegisterKey((*other)->public_key()).ok());
+}
+
+TEST_F(EvidenceTest, LogLinesAreCanonical) {
+  LogEntry e;
+  e.id = 3;
+  e.time_ns = 5;
+  e.seq = 7;
+  SignEntry(*key_, &e);
+  auto p = ParseLogLine(e.Line());
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(VerifyEntry(*p, key_->public_key()));
+  std::string bad = e.Line();
+  bad.replace(bad.find("seq=7"), 5, "seq=07");
+  EXPECT_FALSE(ParseLogLine(bad).ok());
+  EXPECT_FALSE(ParseLogLine(e.Line() + " ").ok());
+}
+
+// --- Bundles -------------------------------------------------------------------------------
+
+class BundleTest : public EvidenceTest {
+ protected:
+  std::string Export(const ExportSelection& sel, const std::string& name = "bundle") {
+    auto store = Open(/*read_only=*/true);
+    const std::string out = dir_.path() + "/" + name;
+    auto s = ExportBundle(*store, sel, out);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return out;
+  }
+};
+
+TEST_F(BundleTest, ExportVerifiesAndEveryByteMatters) {
+  Build();
+  ExportSelection sel;
+  sel.seqs = {3, 12, 13};
+  const std::string b = Export(sel);
+  BundleReport ok = VerifyBundle(b, key_->public_key().pem());
+  ASSERT_TRUE(ok.ok()) << ok.what;
+  EXPECT_EQ(ok.records, 3u);
+  EXPECT_EQ(ok.checkpoints, 2u);  // 3 is covered by the checkpoint at 10, 12 and 13 by 20
+  EXPECT_EQ(ok.key_id, key_->key_id());
+
+  std::size_t positions = 0;
+  for (const auto& entry : fs::directory_iterator(b)) {
+    const std::string path = entry.path().string();
+    const std::string original = ReadAll(path);
+    for (std::size_t i = 0; i < original.size(); ++i) {
+      std::string changed = original;
+      changed[i] = static_cast<char>(changed[i] ^ 0x01);
+      WriteAll(path, changed);
+      BundleReport r = VerifyBundle(b, "");
+      ASSERT_FALSE(r.ok()) << entry.path().filename() << " byte " << i;
+      ++positions;
+    }
+    WriteAll(path, original);
+  }
+  EXPECT_GT(positions, 2000u);
+  ASSERT_TRUE(VerifyBundle(b, "").ok());
+  WriteAll(b + "/extra.txt", "x");
+  EXPECT_FALSE(VerifyBundle(b, "").ok());
+  fs::remove(b + "/extra.txt");
+  fs::remove(b + "/public_key.pem");
+  EXPECT_FALSE(VerifyBundle(b, "").ok());
+}
+
+// A bundle whose manifest was recomputed after tampering is still caught by the proofs.
+TEST_F(BundleTest, RecomputedManifestDoesNotHideAChangedRecord) {
+  Build();
+  ExportSelection sel;
+  sel.seqs = {5};
+  const std::string b = Export(sel);
+  std::string rec = ReadAll(b + "/records.jsonl");
+  const std::size_t at = rec.find("\"raw_base64\":\"") + 15;
+  rec[at] = rec[at] == 'A' ? 'B' : 'A';
+  WriteAll(b + "/records.jsonl", rec);
+  std::string manifest;
+  for (const char* f : {"checkpoints.log", "proofs.jsonl", "public_key.pem", "records.jsonl"}) {
+    manifest += ToHex(Sha256::Of(ReadAll(b + "/" + f))) + "  " + f + "\n";
+  }
+  WriteAll(b + "/MANIFEST", manifest);
+  BundleReport r = VerifyBundle(b, "");
+  EXPECT_EQ(r.failure, VerifyFailure::kChain) << r.what;
+  EXPECT_EQ(r.failed_seq, 5u);
+}
+
+TEST_F(BundleTest, ExportByQueryAndUncoveredRecords) {
+  Build();
+  {
+    auto store = Open();
+    AppendN(*store, 2);  // 21, 22: not checkpointed yet
+  }
+  ExportSelection sel;
+  Query q;
+  q.pattern = "msg-1[0-9]$";
+  sel.query = q;
+  const std::string b = Export(sel);
+  BundleReport r = VerifyBundle(b, key_->public_key().pem());
+  ASSERT_TRUE(r.ok()) << r.what;
+  EXPECT_EQ(r.records, 10u);
+
+  auto store = Open(/*read_only=*/true);
+  ExportSelection late;
+  late.seqs = {21};
+  auto s = ExportBundle(*store, late, dir_.path() + "/late");
+  EXPECT_EQ(s.status().code(), Status::Code::kUnavailable);
+  auto seqs = ParseSeqList("1,5,9-12");
+  ASSERT_TRUE(seqs.ok());
+  EXPECT_EQ(*seqs, (std::vector<std::uint64_t>{1, 5, 9, 10, 11, 12}));
+  EXPECT_FALSE(ParseSeqList("1,,2").ok());
+  EXPECT_FALSE(ParseSeqList("5-3").ok());
+}
+
+// --- Retention and disposal -----------------------------------------------------------------
+
+bool AnyFileContains(const std::string& dir, const std::string& needle) {
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    if (ReadAll(e.path().string()).find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(EvidenceTest, DisposalPurgesExpiredClassAndKeepsTheChainVerifiable) {
+  const std::int64_t now = kT0 + 1000 * kSecond;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->RegisterKey(key_->public_key()).ok());
+    // Interleaved classes: odd seqs class I with a secret marker, even seqs class III.
+    std::vector<Record> batch;
+    for (int i = 1; i <= 40; ++i) {
+      Record r = MakeRecord(kT0 + i * kSecond, "hr-01",
+                            i % 2 ? "SECRET-MYNUMBER-" + std::to_string(1000 + i) : "routine");
+      r.event.info_class = i % 2 ? InfoClass::kI : InfoClass::kIII;
+      batch.push_back(std::move(r));
+    }
+    ASSERT_TRUE(store->Append(batch).ok());
+    Checkpoint(*store);
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  ASSERT_TRUE(AnyFileContains(DbDir(), "SECRET-MYNUMBER-")) << "positive control";
+  {
+    auto store = Open();
+    RetentionPolicy p;
+    p.max_age_ns = {500 * kSecond, 0, 0};  // class I: 500 s; all are ~1000 s old
+    auto d = store->Dispose(p, *key_, now);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_EQ(d->size(), 1u);
+    const LogEntry& e = d->front();
+    EXPECT_EQ(e.count, 20u);
+    EXPECT_EQ(e.first, 1u);
+    EXPECT_EQ(e.last, 39u);
+    EXPECT_EQ(e.count_by_class[0], 20u);
+    EXPECT_TRUE(VerifyEntry(e, key_->public_key()));
+    std::ofstream(CpFile(), std::ios::app) << e.Line() << "\n";
+    auto again = store->Dispose(p, *key_, now);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->empty());
+    EXPECT_FALSE(store->Get(3)->has_value());
+    EXPECT_TRUE(store->Get(4)->has_value());
+    Query q;
+    q.host = "hr-01";
+    auto page = store->Search(q);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->records.size(), 20u);
+    AppendN(*store, 1);  // the chain goes on
+    Checkpoint(*store);
+  }
+  EXPECT_FALSE(AnyFileContains(dir_.path(), "SECRET-MYNUMBER-"));
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.records, 21u);
+  EXPECT_EQ(r.disposed, 20u);
+  ASSERT_EQ(r.disposals.size(), 1u);
+  EXPECT_EQ(r.disposals[0].count, 20u);
+  EXPECT_EQ(r.file_checkpoints, 2u);
+
+  // A record removed and dressed up as disposed of, without a signed disposal record.
+  {
+    RawDb db(DbDir());
+    Record rec;
+    internal::ChainExt ext;
+    ASSERT_TRUE(internal::DecodeRecord(db.Rec(10), &rec, &ext).ok());
+    ChainHasher h;
+    std::string tomb(AsBytes(h.RecordDigest(rec.raw, rec.event.info_class, ext.salt)));
+    tomb += internal::RecordKey(99) + std::string(AsBytes(ext.hash));
+    db.Delete("records", internal::RecordKey(10));
+    db.Put("disposed", internal::RecordKey(10), tomb);
+  }
+  ExpectFailure(Verify(), VerifyFailure::kCheckpoint, 10);
+}
+
+TEST_F(EvidenceTest, DeletedTombstoneIsDetected) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->RegisterKey(key_->public_key()).ok());
+    AppendN(*store, 6, InfoClass::kII);
+    RetentionPolicy p;
+    p.max_age_ns = {0, 1, 0};
+    p.max_records_per_disposal = 4;  // two disposals: 1-4 and 5-6
+    auto d = store->Dispose(p, *key_, kT0 + 100 * kSecond);
+    ASSERT_TRUE(d.ok());
+    ASSERT_EQ(d->size(), 2u);
+    EXPECT_EQ((*d)[1].first, 5u);
+    EXPECT_EQ(store->next_seq(), 7u);
+  }
+  {
+    auto store = Open();
+    EXPECT_EQ(store->next_seq(), 7u) << "disposed seqs are never reused";
+  }
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.disposed, 6u);
+  {
+    RawDb db(DbDir());
+    db.Delete("disposed", internal::RecordKey(3));
+  }
+  ExpectFailure(Verify(), VerifyFailure::kChain, 3);
+}
+
+// --- The maintenance thread -----------------------------------------------------------------
+
+TEST_F(EvidenceTest, ServicePublishesCheckpointsAndDisposals) {
+  FakeClock clock(kT0 + 100 * kSecond);
+  prometheus::Registry registry;
+  auto store = Open();
+  EvidenceService::Options o;
+  o.checkpoint_interval_ms = 3'600'000;  // driven by hand below
+  o.checkpoint_file = CpFile();
+  o.retention.max_age_ns = {0, 0, 50 * kSecond};
+  o.retention_check_interval_ms = 3'600'000;
+  {
+    EvidenceService svc(*store, *key_, o, clock, registry);
+    ASSERT_TRUE(svc.Start().ok());
+    AppendN(*store, 5);
+    ASSERT_TRUE(svc.CheckpointNow().ok());
+    ASSERT_TRUE(svc.CheckpointNow().ok());  // nothing new: no line
+    ASSERT_TRUE(svc.DisposeNow().ok());     // all 5 are ~95 s old
+    AppendN(*store, 2, InfoClass::kIII, kT0 + 90 * kSecond);
+    svc.Stop();  // final checkpoint
+  }
+  auto lines = ReadCheckpointFile(CpFile(), nullptr);
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  ASSERT_EQ(lines->size(), 3u);
+  EXPECT_EQ((*lines)[0].kind, LogEntry::Kind::kCheckpoint);
+  EXPECT_EQ((*lines)[0].seq, 5u);
+  EXPECT_EQ((*lines)[1].kind, LogEntry::Kind::kDisposal);
+  EXPECT_EQ((*lines)[1].count, 5u);
+  EXPECT_EQ((*lines)[2].seq, 7u);
+  store.reset();
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.records, 2u);
+  EXPECT_EQ(r.disposed, 5u);
+}
+
+}  // namespace
+}  // namespace mamori::storage
