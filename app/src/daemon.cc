@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -22,9 +23,11 @@
 #include "mamori/core/log.h"
 #include "mamori/parsers/classifier.h"
 #include "mamori/parsers/parser.h"
+#include "mamori/storage/evidence_service.h"
 #include "mamori/storage/evidence_store.h"
 #include "mamori/storage/query.h"
 #include "mamori/storage/record_json.h"
+#include "mamori/storage/verify.h"
 #include "mamori/storage/writer.h"
 
 namespace mamori::app {
@@ -68,6 +71,8 @@ struct Daemon::Impl {
   BoundedQueue<Record> queue;
   std::unique_ptr<storage::EvidenceStore> store;
   std::unique_ptr<storage::Writer> writer;
+  std::unique_ptr<storage::SigningKey> signing_key;
+  std::unique_ptr<storage::EvidenceService> evidence;  // uses store and signing_key
   std::unique_ptr<parsers::ParseStats> parse_stats;
   std::unique_ptr<collector::SourceTracker> sources;
   std::unique_ptr<parsers::Classifier> classifier;  // information class, My Number
@@ -81,11 +86,14 @@ struct Daemon::Impl {
   Status OpenStore();
   Status StartDetection();
   Status StartWriter();
+  Status StartEvidence();
   Status StartCollector();
   Status StartHttp();
   void Shutdown();
   api::Response Events(const api::Request& req);
   api::Response Health(const api::Request& req);
+  api::Response Verify(const api::Request& req);
+  std::string CheckpointFile() const;
 };
 
 Status Daemon::Impl::OpenStore() {
@@ -98,6 +106,7 @@ Status Daemon::Impl::OpenStore() {
   opts.dir = config.data_dir;
   opts.sync = config.storage.sync;
   opts.block_cache_bytes = config.storage.block_cache_bytes;
+  opts.chain = config.evidence.chain;
   auto s = storage::EvidenceStore::Open(opts);
   if (!s.ok()) return s.status();
   store = std::move(s).value();
@@ -122,6 +131,59 @@ Status Daemon::Impl::StartWriter() {
   writer->SetOnStored([d = detection.get()](std::vector<Record>& batch) { d->OnStored(batch); });
   writer->Start();
   return Status::Ok();
+}
+
+std::string Daemon::Impl::CheckpointFile() const {
+  return config.evidence.checkpoint_file.empty()
+             ? (std::filesystem::path(config.data_dir) / "checkpoints.log").string()
+             : config.evidence.checkpoint_file;
+}
+
+// The signing key, checkpoints and retention (storage::EvidenceService). Off with the chain.
+Status Daemon::Impl::StartEvidence() {
+  if (!config.evidence.chain) {
+    log::Warn("evidence", "evidence.chain is off: records are not tamper-evident");
+    return Status::Ok();
+  }
+  const std::string key_file =
+      config.evidence.key_file.empty()
+          ? (std::filesystem::path(config.data_dir) / "signing.key").string()
+          : config.evidence.key_file;
+  std::string warning;
+  auto key = storage::SigningKey::LoadOrCreate(key_file, &warning);
+  if (!key.ok()) return key.status();
+  if (!warning.empty()) log::Warn("evidence", warning);
+  signing_key = std::move(key).value();
+  storage::EvidenceService::Options eo;
+  eo.checkpoint_interval_ms = config.evidence.checkpoint_interval_ms;
+  eo.checkpoint_file = CheckpointFile();
+  eo.checkpoint_syslog = config.evidence.checkpoint_syslog;
+  const auto& r = config.retention;
+  eo.retention.max_age_ns = {r.class_i_ms * 1'000'000, r.class_ii_ms * 1'000'000,
+                             r.class_iii_ms * 1'000'000};
+  eo.retention_check_interval_ms = r.check_interval_ms;
+  evidence = std::make_unique<storage::EvidenceService>(*store, *signing_key, eo,
+                                                        SystemClock::Instance(), *registry);
+  return evidence->Start();
+}
+
+api::Response Daemon::Impl::Verify(const api::Request& req) {
+  storage::VerifyOptions vo;
+  for (const auto& [name, value] : req.params) {
+    std::uint64_t* dst = name == "from" ? &vo.from : name == "to" ? &vo.to : nullptr;
+    if (dst == nullptr) return api::JsonError(400, "unknown parameter '" + name + "'");
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), *dst);
+    if (ec != std::errc() || p != value.data() + value.size() || *dst == 0) {
+      return api::JsonError(400, name + ": expected a sequence number >= 1");
+    }
+  }
+  if (config.evidence.chain) vo.checkpoint_file = CheckpointFile();
+  const storage::VerifyReport report = storage::VerifyStore(*store, vo);
+  if (report.failure == storage::VerifyFailure::kError) return api::JsonError(500, report.what);
+  api::Response resp;
+  resp.body = storage::VerifyReportToJson(report).dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace);
+  return resp;
 }
 
 Status Daemon::Impl::StartCollector() {
@@ -188,6 +250,7 @@ Status Daemon::Impl::StartHttp() {
   http->Route("GET", "/healthz", [this](const api::Request& r) { return Health(r); });
   http->Route("GET", "/metrics", api::MetricsHandler({registry}));
   http->Route("GET", "/api/v1/events", [this](const api::Request& r) { return Events(r); });
+  http->Route("GET", "/api/v1/verify", [this](const api::Request& r) { return Verify(r); });
   http->Route("GET", "/api/v1/incidents",
               [this](const api::Request& r) { return detection->ListIncidents(r); });
   http->Route("POST", "/api/v1/rules/reload",
@@ -218,7 +281,7 @@ Status Daemon::Start() {
   log::SetLevel(impl_->config.log_level);
   // Ordered startup; on failure the destructor tears down what was started.
   for (auto step : {&Impl::OpenStore, &Impl::StartDetection, &Impl::StartWriter,
-                    &Impl::StartCollector, &Impl::StartHttp}) {
+                    &Impl::StartEvidence, &Impl::StartCollector, &Impl::StartHttp}) {
     if (Status st = (impl_.get()->*step)(); !st.ok()) return st;
   }
   impl_->signals.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -243,6 +306,7 @@ Status Daemon::Run() {
   for (auto& t : threads) t.join();
   impl_->queue.Close();
   impl_->writer->Stop();
+  if (impl_->evidence) impl_->evidence->Stop();  // a final checkpoint over everything stored
   Status st = impl_->store->Flush();
   log::Info("app", "stopped; next sequence " + std::to_string(impl_->store->next_seq()));
   impl_->writer.reset();

@@ -13,6 +13,10 @@ constexpr const char* kUsage = R"(usage: mamori <command> [flags]
 commands:
   serve     run the daemon (embedded default config when --config is not given)
   search    search stored events offline (read-only): mamori search --data-dir DIR [filters]
+  verify    verify the evidence store (hash chain, signed checkpoints): mamori verify --data-dir DIR
+  export    write an evidence bundle: mamori export --data-dir DIR --out BUNDLE [selection]
+  verify-bundle  verify an evidence bundle without the database: mamori verify-bundle BUNDLE
+  key       print the checkpoint signing public key: mamori key export --data-dir DIR
   rules     rule tools: mamori rules test RULES... [--log FILE]; mamori rules backtest ...
   incidents list incidents offline (read-only): mamori incidents --data-dir DIR [--status S]
   version   print the version
@@ -33,6 +37,10 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (cmd == "serve") return mamori::app::ServeCommand(args);
   if (cmd == "search") return mamori::app::SearchCommand(args);
+  if (cmd == "verify") return mamori::app::VerifyCommand(args);
+  if (cmd == "verify-bundle") return mamori::app::VerifyBundleCommand(args);
+  if (cmd == "export") return mamori::app::ExportCommand(args);
+  if (cmd == "key") return mamori::app::KeyCommand(args);
   if (cmd == "rules") return mamori::app::RulesCommand(args);
   if (cmd == "incidents") return mamori::app::IncidentsCommand(args);
   if (cmd == "version" || cmd == "--version") {
