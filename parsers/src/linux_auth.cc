@@ -406,9 +406,11 @@ bool ParseAuditd(const Body& b, Event* out) {
   if (colon != std::string_view::npos) {
     Add(out, "auditd.sequence", stamp.substr(colon + 1));
     std::string_view secs = stamp.substr(0, stamp.find('.'));
-    if (b.standalone && AllDigits(secs) && secs.size() <= 11) {
-      std::int64_t v = 0;
+    std::int64_t v = 0;
+    if (AllDigits(secs) && secs.size() <= 11) {
       for (char c : secs) v = v * 10 + (c - '0');
+    }
+    if (b.standalone && v > 0 && v < 7'258'118'400) {  // before 2200: no ns overflow
       std::string_view frac = stamp.substr(secs.size(), colon - secs.size());
       std::int64_t ms = 0;
       if (frac.size() == 4 && AllDigits(frac.substr(1))) {

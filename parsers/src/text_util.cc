@@ -178,6 +178,9 @@ bool ResolveTime(const WallTime& t, std::int64_t received_ns, const ParseContext
     *flags |= kTimeZoneInferred;
   }
   if (t.year != 0) {
+    // ns since 1970 in an int64 span 1677..2262: other years are not usable times (found by
+    // fuzz_auto: "<13>1 9999-12-31T..." overflowed).
+    if (t.year < 1700 || t.year > 2200) return false;
     if (!IsValidDate(t.year, t.month, t.day)) return false;
     *out_ns = UnixNsFromUtc(t.year, t.month, t.day, t.hour, t.minute, second, t.nanos) - offset_ns;
     return true;

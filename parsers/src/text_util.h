@@ -35,7 +35,7 @@ bool ReadBsdTime(std::string_view s, std::size_t* pos, WallTime* t);
 
 // Resolves a WallTime into ns since the epoch, applying year inference (closest to
 // received_ns) and the context zone, and sets TimeFlags bits in *flags. Returns false when the
-// date does not exist in any candidate year.
+// date does not exist in any candidate year, or its year is outside 1700..2200.
 bool ResolveTime(const WallTime& t, std::int64_t received_ns, const ParseContext& ctx,
                  std::int64_t* out_ns, std::uint8_t* flags);
 

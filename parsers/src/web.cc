@@ -27,7 +27,8 @@ int Num(std::string_view s) {
 }
 
 void SetTime(const WallTime& t, const Body& b, Event* out) {
-  if (!b.standalone || b.ctx == nullptr) return;
+  // Years outside 1970..2200 would overflow ns since the epoch (found by fuzz_auto).
+  if (!b.standalone || b.ctx == nullptr || t.year < 1970 || t.year > 2200) return;
   std::int64_t ns = 0;
   std::uint8_t flags = 0;
   if (ResolveTime(t, b.received_ns, *b.ctx, &ns, &flags)) {

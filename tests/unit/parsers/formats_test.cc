@@ -225,6 +225,19 @@ TEST(FormatsTest, WebLogs) {
   EXPECT_EQ(F(ng, "url.original"), "/a");
 }
 
+// Found by fuzz_auto: a year far in the future overflowed the ns arithmetic.
+TEST(FormatsTest, AccessLogYearOutOfRangeKeepsReceiveTime) {
+  Event e = P("10.1.1.1 - kim [02/Jan/2570:03:04:05 +0000] \"GET / HTTP/1.1\" 200 1");
+  EXPECT_EQ(e.format, "http_access");
+  EXPECT_EQ(e.event_time_ns, kReceived);
+}
+
+TEST(FormatsTest, Rfc5424YearOutOfRangeKeepsReceiveTime) {
+  Event e = P("<13>1 9999-12-31T23:59:59Z host app - - - x");
+  EXPECT_EQ(e.event_time_ns, kReceived);
+  EXPECT_EQ(e.time_flags, kTimeFromReceipt);
+}
+
 TEST(FormatsTest, WindowsShapes) {
   // Wazuh eventchannel
   Event w =
