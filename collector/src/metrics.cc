@@ -57,7 +57,6 @@ TcpMetrics::TcpMetrics(CollectorFamilies& f, const std::string& l)
       closed_eof(f.closed.Add({{"listener", l}, {"reason", "eof"}})),
       closed_idle_timeout(f.closed.Add({{"listener", l}, {"reason", "idle_timeout"}})),
       closed_error(f.closed.Add({{"listener", l}, {"reason", "error"}})),
-      closed_framing_error(f.closed.Add({{"listener", l}, {"reason", "framing_error"}})),
       closed_shutdown(f.closed.Add({{"listener", l}, {"reason", "shutdown"}})) {}
 
 prometheus::Counter& TcpMetrics::Closed(CloseReason reason) {
@@ -68,8 +67,6 @@ prometheus::Counter& TcpMetrics::Closed(CloseReason reason) {
       return closed_idle_timeout;
     case CloseReason::kError:
       return closed_error;
-    case CloseReason::kFramingError:
-      return closed_framing_error;
     case CloseReason::kShutdown:
       return closed_shutdown;
   }

@@ -27,7 +27,7 @@ struct CollectorFamilies {
 };
 
 // Why a TCP connection ended (the `reason` label of connections_closed_total).
-enum class CloseReason { kEof, kIdleTimeout, kError, kFramingError, kShutdown };
+enum class CloseReason { kEof, kIdleTimeout, kError, kShutdown };
 
 // Every listener's series.
 struct ListenerMetrics {
@@ -53,7 +53,6 @@ struct TcpMetrics {
   prometheus::Counter& closed_eof;
   prometheus::Counter& closed_idle_timeout;
   prometheus::Counter& closed_error;
-  prometheus::Counter& closed_framing_error;
   prometheus::Counter& closed_shutdown;
 };
 

@@ -16,12 +16,10 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 TcpFramer::TcpFramer(std::size_t max_message_bytes)
     : max_(max_message_bytes == 0 ? 1 : max_message_bytes) {}
 
-bool TcpFramer::Feed(std::string_view data, std::vector<Frame>* out) {
+void TcpFramer::Feed(std::string_view data, std::vector<Frame>* out) {
   while (!data.empty()) {
     std::size_t used = 0;
     switch (state_) {
-      case State::kFailed:
-        return false;
       case State::kFrameStart:
         state_ = IsDigit(data.front()) ? State::kOctetCount : State::kLfBody;
         continue;
@@ -37,7 +35,6 @@ bool TcpFramer::Feed(std::string_view data, std::vector<Frame>* out) {
     }
     data.remove_prefix(used);
   }
-  return state_ != State::kFailed;
 }
 
 std::size_t TcpFramer::FeedOctetCount(std::string_view data) {
@@ -45,24 +42,14 @@ std::size_t TcpFramer::FeedOctetCount(std::string_view data) {
   for (; i < data.size(); ++i) {
     const char c = data[i];
     if (IsDigit(c)) {
-      if (count_digits_.size() == kMaxCountDigits) {
-        Fail("octet count longer than 10 digits");
-        return data.size();
-      }
+      if (count_digits_.size() == kMaxCountDigits) return i + FallBackToLf();
       count_digits_.push_back(c);
       continue;
     }
-    if (c != ' ') {
-      Fail("octet count followed by byte " + std::to_string(static_cast<unsigned char>(c)) +
-           ", not SP");
-      return data.size();
-    }
+    if (c != ' ') return i + FallBackToLf();
     std::uint64_t n = 0;
     for (char d : count_digits_) n = n * 10 + static_cast<std::uint64_t>(d - '0');
-    if (n == 0) {
-      Fail("octet count is 0");
-      return data.size();
-    }
+    if (n == 0) return i + FallBackToLf();
     count_digits_.clear();
     octet_length_ = n;
     octets_remaining_ = n;
@@ -114,19 +101,17 @@ void TcpFramer::Emit(std::vector<Frame>* out) {
   state_ = State::kFrameStart;
 }
 
-bool TcpFramer::Fail(std::string message) {
-  state_ = State::kFailed;
-  error_ = std::move(message);
-  current_.clear();
-  current_.shrink_to_fit();
+std::size_t TcpFramer::FallBackToLf() {
+  ++lf_fallbacks_;
+  Append(count_digits_);  // the digits are the start of the message
   count_digits_.clear();
-  return false;
+  state_ = State::kLfBody;
+  return 0;  // the byte that ended the count is part of the LF-delimited frame
 }
 
 bool TcpFramer::Finish(std::vector<Frame>* out) {
   switch (state_) {
     case State::kFrameStart:
-    case State::kFailed:
       return false;
     case State::kOctetCount:
       Append(count_digits_);

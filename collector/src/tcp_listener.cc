@@ -185,11 +185,11 @@ void TcpSession::OnRead(const error_code& ec, std::size_t n) {
   frames_.clear();
   if (n > 0) {
     metrics_.bytes.Increment(static_cast<double>(n));
-    if (!framer_.Feed(std::string_view(buffer_.data(), n), &frames_)) {
-      tcp_metrics_.framing_errors.Increment();
-      log::Debug("collector",
-                 ListenerContext(config_) + "framing error from " + peer_ + ": " + framer_.error());
-      end_ = CloseReason::kFramingError;
+    const std::uint64_t fallbacks = framer_.lf_fallbacks();
+    framer_.Feed(std::string_view(buffer_.data(), n), &frames_);
+    if (framer_.lf_fallbacks() != fallbacks) {
+      tcp_metrics_.framing_errors.Increment(
+          static_cast<double>(framer_.lf_fallbacks() - fallbacks));
     }
   }
   if (ec && !end_) {

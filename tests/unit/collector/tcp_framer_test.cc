@@ -18,17 +18,14 @@ std::vector<std::string> Bytes(const std::vector<Frame>& frames) {
 }
 
 // Feeds `stream` in pieces of `chunk` bytes (0 = all at once), then Finish().
-std::vector<Frame> FrameAll(std::string_view stream, std::size_t max, std::size_t chunk = 0,
-                            bool* ok = nullptr) {
+std::vector<Frame> FrameAll(std::string_view stream, std::size_t max, std::size_t chunk = 0) {
   TcpFramer framer(max);
   std::vector<Frame> out;
-  bool good = true;
   if (chunk == 0) chunk = stream.size() + 1;
-  for (std::size_t i = 0; i < stream.size() && good; i += chunk) {
-    good = framer.Feed(stream.substr(i, chunk), &out);
+  for (std::size_t i = 0; i < stream.size(); i += chunk) {
+    framer.Feed(stream.substr(i, chunk), &out);
   }
-  if (good) framer.Finish(&out);
-  if (ok != nullptr) *ok = good;
+  framer.Finish(&out);
   return out;
 }
 
@@ -69,8 +66,8 @@ TEST(TcpFramerTest, EverySplitGivesTheSameFrames) {
   for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
     TcpFramer framer(1024);
     std::vector<Frame> out;
-    ASSERT_TRUE(framer.Feed(std::string_view(stream).substr(0, cut), &out));
-    ASSERT_TRUE(framer.Feed(std::string_view(stream).substr(cut), &out));
+    framer.Feed(std::string_view(stream).substr(0, cut), &out);
+    framer.Feed(std::string_view(stream).substr(cut), &out);
     framer.Finish(&out);
     EXPECT_EQ(Bytes(out), want) << "cut " << cut;
   }
@@ -109,24 +106,31 @@ TEST(TcpFramerTest, MessageOfExactlyMaxIsNotTruncated) {
   EXPECT_EQ(frames[1].bytes, "efgh");
 }
 
-TEST(TcpFramerTest, AbsurdOctetCountsFail) {
-  for (std::string bad : {"12x <13>a", "12345678901 a", "0 a", "00 a", "5\n<13>a"}) {
-    TcpFramer framer(1024);
-    std::vector<Frame> out;
-    EXPECT_FALSE(framer.Feed("<13>ok\n" + bad, &out)) << bad;
-    EXPECT_TRUE(framer.failed());
-    EXPECT_FALSE(framer.error().empty());
-    EXPECT_EQ(Bytes(out), std::vector<std::string>{"<13>ok"}) << bad;
-    EXPECT_FALSE(framer.Feed("<13>more\n", &out));  // stays failed
-    EXPECT_FALSE(framer.Finish(&out));
-    EXPECT_EQ(out.size(), 1u);
+TEST(TcpFramerTest, MalformedOctetCountsAreReadAsLfFrames) {
+  for (std::string bad : {"12x <13>a", "12345678901 a", "0 a", "00 a", "5", "2020-03-24 x"}) {
+    // Fed whole and byte by byte: the same frames, nothing lost, the stream goes on.
+    for (bool bytewise : {false, true}) {
+      TcpFramer framer(1024);
+      std::vector<Frame> out;
+      std::string stream = "<13>ok\n" + bad + "\n3 <1>4 <13>more\n";
+      if (bytewise) {
+        for (char ch : stream) framer.Feed(std::string_view(&ch, 1), &out);
+      } else {
+        framer.Feed(stream, &out);
+      }
+      // "3 <1>" and "4 <13>" are valid octet-counted frames; "more" ends with the LF.
+      EXPECT_EQ(Bytes(out), (std::vector<std::string>{"<13>ok", bad, "<1>", "<13>", "more"}))
+          << bad;
+      EXPECT_EQ(framer.lf_fallbacks(), 1u) << bad;
+    }
   }
 }
 
 TEST(TcpFramerTest, TenDigitCountIsAccepted) {
   TcpFramer framer(16);
   std::vector<Frame> out;
-  EXPECT_TRUE(framer.Feed("9999999999 " + std::string(100, 'z'), &out));
+  framer.Feed("9999999999 " + std::string(100, 'z'), &out);
+  EXPECT_EQ(framer.lf_fallbacks(), 0u);
   EXPECT_TRUE(out.empty());
   EXPECT_TRUE(framer.has_partial());
 }
@@ -168,7 +172,7 @@ TEST(TcpFramerTest, RandomBytesNeverBreakInvariants) {
     std::size_t pos = 0;
     while (pos < stream.size()) {
       const std::size_t n = 1 + rng() % 300;
-      if (!framer.Feed(std::string_view(stream).substr(pos, n), &out)) break;
+      framer.Feed(std::string_view(stream).substr(pos, n), &out);
       pos += n;
     }
     framer.Finish(&out);

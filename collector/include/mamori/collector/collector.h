@@ -27,7 +27,7 @@
 //   mamori_collector_connections{listener}              open TCP connections (gauge)
 //   mamori_collector_connections_rejected_total{listener}   over max_connections
 //   mamori_collector_connections_closed_total{listener,reason}
-//                                      eof, idle_timeout, error, framing_error, shutdown
+//                                      eof, idle_timeout, error, shutdown
 //   mamori_collector_framing_errors_total{listener}
 //
 // Threads: the io_context may be run by any number of threads. Each TCP connection, each

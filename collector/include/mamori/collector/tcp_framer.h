@@ -10,9 +10,11 @@
 //
 // A message longer than max_message_bytes is cut to that size and flagged `truncated`, with
 // `original_size` its full length on the wire; the framer skips the rest of that frame (the
-// remaining octets, or everything up to the next LF) and stays in sync. A malformed octet count
-// (a non-digit before the SP, more than 10 digits, or 0) cannot be resynchronised: Feed returns
-// false and the framer accepts nothing more.
+// remaining octets, or everything up to the next LF) and stays in sync. A frame that starts with
+// digits but has no valid octet count (a non-digit before the SP, more than 10 digits, or 0 —
+// e.g. "2026-11-26 10:00:00 host ..." from a sender that writes bare lines) is read as an
+// LF-delimited frame from its first byte, as rsyslog does, and counted in lf_fallbacks(): no
+// byte is lost and the connection stays open.
 //
 // Memory is bounded by max_message_bytes (plus the caller's output). Frames split across Feed
 // calls, down to one byte per call, come out the same as from a single call.
@@ -39,10 +41,8 @@ class TcpFramer {
   // REQUIRES: max_message_bytes > 0.
   explicit TcpFramer(std::size_t max_message_bytes);
 
-  // Consumes `data`, appending every frame it completes to *out (in stream order). Returns false
-  // on a framing error (see above); *out then holds the frames completed before the error, and
-  // error() says what was wrong. After a failure every call returns false at once.
-  bool Feed(std::string_view data, std::vector<Frame>* out);
+  // Consumes `data`, appending every frame it completes to *out (in stream order).
+  void Feed(std::string_view data, std::vector<Frame>* out);
 
   // End of stream. If a frame is in progress, appends it and returns true: an LF-delimited
   // message as read so far; an octet-counted message flagged truncated (its original_size is the
@@ -51,19 +51,19 @@ class TcpFramer {
 
   // True when bytes of an unfinished frame are buffered or being skipped.
   bool has_partial() const { return state_ != State::kFrameStart; }
-  bool failed() const { return state_ == State::kFailed; }
-  const std::string& error() const { return error_; }
+  // Frames that started with digits but carried no valid octet count (read as LF-delimited).
+  std::uint64_t lf_fallbacks() const { return lf_fallbacks_; }
   std::size_t max_message_bytes() const { return max_; }
 
  private:
-  enum class State { kFrameStart, kOctetCount, kOctetBody, kLfBody, kFailed };
+  enum class State { kFrameStart, kOctetCount, kOctetBody, kLfBody };
 
   std::size_t FeedOctetCount(std::string_view data);
   std::size_t FeedOctetBody(std::string_view data, std::vector<Frame>* out);
   std::size_t FeedLfBody(std::string_view data, std::vector<Frame>* out);
   void Append(std::string_view data);  // appends up to max_, counts everything in original_size
   void Emit(std::vector<Frame>* out);
-  bool Fail(std::string message);
+  std::size_t FallBackToLf();  // returns the bytes it consumed (none)
 
   const std::size_t max_;
   State state_ = State::kFrameStart;
@@ -72,7 +72,7 @@ class TcpFramer {
   std::string count_digits_;            // kOctetCount: digits read so far (at most 10)
   std::uint64_t octets_remaining_ = 0;  // kOctetBody: bytes of the message still to come
   std::uint64_t octet_length_ = 0;      // kOctetBody: the announced MSG-LEN
-  std::string error_;
+  std::uint64_t lf_fallbacks_ = 0;
 };
 
 }  // namespace mamori::collector
