@@ -18,6 +18,7 @@ int Month(std::string_view m) {
 }
 
 int Num(std::string_view s) {
+  if (s.size() > 9) return -1;  // no int overflow (found by fuzz_http_access)
   int v = 0;
   for (char c : s) {
     if (!Digit(c)) return -1;

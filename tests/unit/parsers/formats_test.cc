@@ -232,6 +232,11 @@ TEST(FormatsTest, AccessLogYearOutOfRangeKeepsReceiveTime) {
   EXPECT_EQ(e.event_time_ns, kReceived);
 }
 
+TEST(FormatsTest, AccessLogHugeStatusIsNotAccessLog) {
+  EXPECT_NE(P("1.1.1.1 - - [02/Jan/2024:03:04:05 +0000] \"GET / HTTP/1.1\" 404444444444 1").format,
+            "http_access");
+}
+
 TEST(FormatsTest, Rfc5424YearOutOfRangeKeepsReceiveTime) {
   Event e = P("<13>1 9999-12-31T23:59:59Z host app - - - x");
   EXPECT_EQ(e.event_time_ns, kReceived);
