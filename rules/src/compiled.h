@@ -1,8 +1,8 @@
 // Internal: the compiled form of a rule set, shared read-only by engines.
 #pragma once
 
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
-#include <re2/set.h>
 
 #include <cstdint>
 #include <memory>
@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "ir.h"
+#include "key_index.h"
+#include "literal_scanner.h"
 #include "mamori/core/record.h"
 #include "mamori/rules/rule.h"
 
@@ -37,12 +39,21 @@ enum class Pseudo : std::uint8_t {
 
 struct FieldRef {
   Pseudo pseudo = Pseudo::kNone;
-  std::string key;
+  // Candidate event field keys, first present wins (one for most fields). A key segment "*"
+  // matches any one segment ("Event.UserData.*.Operation").
+  std::vector<std::string> keys;
+  // Per key, its slot in the per-event field index (Compiled::key_slots); empty when the ref
+  // was made outside the compiler (then Resolve searches the event).
+  std::vector<int> slots;
+  // The key (a single candidate) or the pseudo-field.
   static FieldRef Of(std::string_view name);
+  const std::string& key() const;  // the first candidate, or "" for a pseudo-field
 };
 
 // Resolves a field of a record. Values of numeric members are written into *scratch.
 bool Resolve(const FieldRef& f, const Record& r, std::string* scratch, std::string_view* out);
+// Whether an event field key matches a candidate key (with "*" segments).
+bool KeyMatches(std::string_view pattern, std::string_view key);
 void AsciiLower(std::string_view in, std::string* out);
 
 // Hash and equality that let an unordered_map<std::string, ...> be searched by string_view.
@@ -53,14 +64,38 @@ struct ViewHash {
 template <typename V>
 using ViewMap = std::unordered_map<std::string, V, ViewHash, std::equal_to<>>;
 
-// Every string pattern on one field, from every rule.
+// A pattern that is a plain literal (contains / startswith / endswith / equals, optionally
+// case-insensitive): found by the matcher's LiteralScanner and verified here, without RE2.
+struct LiteralPattern {
+  std::string text;           // as written; ASCII only when case_insensitive
+  int pattern = -1;           // index into FieldMatcher::pattern_leaves
+  std::uint32_t key_len = 0;  // the scanner key is text's first key_len bytes
+  bool case_insensitive = false;
+  bool anchor_start = false;
+  bool anchor_end = false;
+};
+
+// Every string pattern on one field, from every rule. Literal patterns are found with one pass
+// of `scanner` over the value; the other regexes ("complex") sit in `filtered`, whose literal
+// atoms are keys of the same scanner: a complex regex runs only when its atoms were seen (or
+// when it has none: `unfiltered`).
 struct FieldMatcher {
   FieldRef field;
-  std::unique_ptr<RE2::Set> set;              // null when the field has no regex patterns
-  std::vector<std::vector<int>> set_leaves;   // set index -> leaves it satisfies
-  std::vector<std::unique_ptr<RE2>> singles;  // same order; used when the Set fails
-  ViewMap<std::vector<int>> exact;            // value -> leaves
-  ViewMap<std::vector<int>> exact_ci;         // lowercased value -> leaves
+  int pattern_base = 0;                          // first index in the set-wide pattern numbering
+  std::vector<std::vector<int>> pattern_leaves;  // pattern -> leaves it satisfies
+  std::vector<LiteralPattern> literals;          // scanner key k < literals.size() -> literals[k]
+  std::vector<LiteralPattern> empty_literals;    // literals of length 0 (not scanner keys)
+  LiteralScanner scanner;                        // keys: literals, then the atoms of `filtered`
+  std::unique_ptr<re2::FilteredRE2> filtered;    // complex patterns; null when none
+  std::vector<int> filtered_pattern;             // FilteredRE2 regexp id -> pattern
+  // Regexp ids that always run: no atom guards them, or one of their atoms is not ASCII (the
+  // scanner folds ASCII case only).
+  std::vector<int> unfiltered;
+  KeyIndex<false> exact;                       // exact values (case-sensitive)
+  std::vector<std::vector<int>> exact_leaves;  // exact id -> leaves
+  KeyIndex<true> exact_ci;                     // exact values, ASCII case-insensitive
+  std::vector<std::vector<int>> exact_ci_leaves;
+  std::vector<int> groups;  // source groups whose detectors use the matcher
 };
 
 struct Leaf {
@@ -103,7 +138,8 @@ struct SourceGroup {
 
 struct PrimaryIndex {
   FieldRef field;
-  ViewMap<std::vector<int>> groups;  // lowercased value -> groups
+  KeyIndex<true> values;                 // constraint values (ASCII case-insensitive)
+  std::vector<std::vector<int>> groups;  // value id -> groups
 };
 
 struct CompiledRule {
@@ -122,8 +158,14 @@ struct Compiled {
   // Hit-driven evaluation: a detector with trigger leaves can only match when one of them hit,
   // so it is evaluated only then. leaf -> detectors it triggers.
   std::vector<std::vector<int>> leaf_triggers;
-  // Matchers scanned eagerly on every event: by event field key, and the pseudo-field ones.
-  ViewMap<int> matcher_by_key;
+  // The per-event field index: every event field key some rule reads has a slot. Keys with a
+  // "*" segment have one too; star_prefixes are the parts before their "*" (an event key with
+  // such a prefix is also looked up with that segment replaced by "*").
+  KeyIndex<false> key_slots;
+  std::vector<std::string> star_prefixes;
+  // Matchers scanned eagerly, when one of their source groups admitted the event: by slot (the
+  // matchers with a candidate key in that slot), and the pseudo-field ones.
+  std::vector<std::vector<int>> slot_matchers;
   std::vector<int> pseudo_matchers;
   std::vector<SourceGroup> groups;
   std::vector<PrimaryIndex> primaries;

@@ -1,6 +1,8 @@
-// Compiles a RuleSetDef: per-field RE2::Sets and hash sets, expression nodes, log source index.
+// Compiles a RuleSetDef: per-field literal scanners, FilteredRE2s and hash sets, expression
+// nodes, the per-event field index and the log source index.
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "compiled.h"
@@ -22,12 +24,38 @@ FieldRef FieldRef::Of(std::string_view name) {
   auto it = kPseudo.find(name);
   if (it != kPseudo.end()) {
     f.pseudo = it->second;
-  } else if (name.starts_with("fields.")) {
-    f.key = std::string(name.substr(7));  // escape hatch for a field named like a pseudo-field
-  } else {
-    f.key = std::string(name);
+    return f;
   }
+  while (true) {
+    size_t sep = name.find(kAltSep);
+    std::string_view k = name.substr(0, sep);
+    if (k.starts_with("fields.")) k.remove_prefix(7);  // a field named like a pseudo-field
+    if (!k.empty() && std::find(f.keys.begin(), f.keys.end(), k) == f.keys.end()) {
+      f.keys.emplace_back(k);
+    }
+    if (sep == std::string_view::npos) break;
+    name.remove_prefix(sep + 1);
+  }
+  if (f.keys.empty()) f.keys.emplace_back();
   return f;
+}
+
+const std::string& FieldRef::key() const {
+  static const std::string kEmpty;
+  return keys.empty() ? kEmpty : keys[0];
+}
+
+bool KeyMatches(std::string_view pattern, std::string_view key) {
+  while (true) {
+    size_t pd = pattern.find('.'), kd = key.find('.');
+    std::string_view ps = pattern.substr(0, pd), ks = key.substr(0, kd);
+    if (ps != "*" && ps != ks) return false;
+    if (pd == std::string_view::npos || kd == std::string_view::npos) {
+      return pd == std::string_view::npos && kd == std::string_view::npos;
+    }
+    pattern.remove_prefix(pd + 1);
+    key.remove_prefix(kd + 1);
+  }
 }
 
 static bool NonEmpty(const std::string& s, std::string_view* out) {
@@ -39,12 +67,23 @@ static bool NonEmpty(const std::string& s, std::string_view* out) {
 bool Resolve(const FieldRef& f, const Record& r, std::string* scratch, std::string_view* out) {
   const Event& e = r.event;
   switch (f.pseudo) {
-    case Pseudo::kNone: {
-      const std::string* v = e.Get(f.key);
-      if (v == nullptr) return false;
-      *out = *v;
-      return true;
-    }
+    case Pseudo::kNone:
+      for (const auto& k : f.keys) {
+        if (k.find('*') == std::string::npos) {
+          if (const std::string* v = e.Get(k)) {
+            *out = *v;
+            return true;
+          }
+          continue;
+        }
+        for (const auto& field : e.fields) {
+          if (KeyMatches(k, field.key)) {
+            *out = field.value;
+            return true;
+          }
+        }
+      }
+      return false;
     case Pseudo::kHost:
       return NonEmpty(e.host, out);
     case Pseudo::kApp:
@@ -103,8 +142,94 @@ RE2::Options PatternOptions(std::int64_t max_mem) {
 
 namespace {
 
+// Literals longer than this are found by their first kMaxKey bytes and verified (bounds the
+// scanner's size); FilteredRE2 atoms shorter than kMinAtomLen are not used (the regex then runs
+// on every value of the field).
+constexpr std::size_t kMaxKey = 16;
+constexpr int kMinAtomLen = 3;
+
 std::string FieldName(const FieldRef& f) {
-  return f.pseudo == Pseudo::kNone ? f.key : "\x01" + std::to_string(static_cast<int>(f.pseudo));
+  if (f.pseudo != Pseudo::kNone) return "\x01" + std::to_string(static_cast<int>(f.pseudo));
+  std::string name;
+  for (const auto& k : f.keys) {
+    if (!name.empty()) name += kAltSep;
+    name += k;
+  }
+  return name;
+}
+
+// Whether the non-ASCII characters of a UTF-8 string have no case variants (dashes, marks,
+// symbols...), so that folding ASCII letters only is exactly RE2's (?i). A character is caseless
+// when (?i) does not make RE2's program for it any larger.
+bool CaselessBeyondAscii(std::string_view s) {
+  static auto* cache = new std::unordered_map<std::string, bool>();
+  static std::mutex mu;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    std::string ch(s.substr(i, n));
+    i += n;
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache->find(ch);
+    if (it == cache->end()) {
+      RE2 plain(RE2::QuoteMeta(ch)), folded("(?i)" + RE2::QuoteMeta(ch));
+      bool caseless = plain.ok() && folded.ok() && plain.ProgramSize() == folded.ProgramSize();
+      it = cache->emplace(ch, caseless).first;
+    }
+    if (!it->second) return false;
+  }
+  return true;
+}
+
+// Reads a pattern that is a plain literal: an optional flag group "(?i)", "(?s)", "(?si)" or
+// "(?is)", an optional '^', a literal quoted like RE2::QuoteMeta, an optional '$'. False for
+// anything else, and for case-insensitive literals with non-ASCII letters (RE2 folds Unicode).
+bool ParseLiteral(std::string_view p, LiteralPattern* out) {
+  bool ci = false;
+  if (p.starts_with("(?")) {
+    size_t close = p.find(')');
+    if (close == std::string_view::npos) return false;
+    std::string_view flags = p.substr(2, close - 2);
+    if (flags != "i" && flags != "s" && flags != "si" && flags != "is") return false;
+    ci = flags.find('i') != std::string_view::npos;
+    p.remove_prefix(close + 1);
+  }
+  out->anchor_start = p.starts_with('^');
+  if (out->anchor_start) p.remove_prefix(1);
+  std::string text;
+  out->anchor_end = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    unsigned char c = p[i];
+    if (c == '\\') {
+      if (i + 1 >= p.size()) return false;
+      unsigned char n = p[i + 1];
+      if (n == 'x' && p.substr(i + 2, 2) == "00") {  // QuoteMeta's NUL
+        text += '\0';
+        i += 3;
+        continue;
+      }
+      if (std::isalnum(n) || n >= 0x80) return false;  // \d, \b, \pL...: a class, not a literal
+      text += static_cast<char>(n);
+      ++i;
+      continue;
+    }
+    if (c == '$' && i + 1 == p.size()) {
+      out->anchor_end = true;
+      break;
+    }
+    if (std::string_view("\\.+*?()|[]{}^$").find(static_cast<char>(c)) != std::string_view::npos) {
+      return false;  // an operator
+    }
+    text += static_cast<char>(c);
+  }
+  if (ci && !CaselessBeyondAscii(text)) return false;
+  out->text = std::move(text);
+  out->case_insensitive = ci;
+  return true;
 }
 
 class Compiler {
@@ -131,7 +256,13 @@ class Compiler {
         std::sort(triggers.begin(), triggers.end());
         triggers.erase(std::unique(triggers.begin(), triggers.end()), triggers.end());
         out_->leaf_triggers.resize(out_->leaves.size());
-        for (int l : triggers) out_->leaf_triggers[l].push_back(det);
+        for (int l : triggers) {
+          out_->leaf_triggers[l].push_back(det);
+          auto& groups = out_->matchers[out_->leaves[l].matcher].groups;
+          if (std::find(groups.begin(), groups.end(), group) == groups.end()) {
+            groups.push_back(group);
+          }
+        }
       } else {
         out_->groups[group].always.push_back(det);
       }
@@ -140,7 +271,10 @@ class Compiler {
     for (size_t m = 0; m < out_->matchers.size(); ++m) {
       const FieldRef& f = out_->matchers[m].field;
       if (f.pseudo == Pseudo::kNone) {
-        out_->matcher_by_key[f.key] = static_cast<int>(m);
+        for (int slot : f.slots) {
+          out_->slot_matchers.resize(out_->key_slots.size());
+          out_->slot_matchers[slot].push_back(static_cast<int>(m));
+        }
       } else {
         out_->pseudo_matchers.push_back(static_cast<int>(m));
       }
@@ -155,11 +289,11 @@ class Compiler {
                                                                   static_cast<int>(in));
         std::vector<FieldRef> gb;
         if (in < cr.def.group_by_keys.size()) {
-          for (auto& k : cr.def.group_by_keys[in]) gb.push_back(FieldRef::Of(k));
+          for (auto& k : cr.def.group_by_keys[in]) gb.push_back(Ref(k));
         }
         cr.group_by.push_back(std::move(gb));
         cr.distinct.push_back(
-            FieldRef::Of(in < cr.def.distinct_keys.size() ? cr.def.distinct_keys[in] : ""));
+            Ref(in < cr.def.distinct_keys.size() ? cr.def.distinct_keys[in] : ""));
       }
       out_->by_id[cr.def.info.id] = static_cast<int>(r);
       out_->infos.push_back(cr.def.info);
@@ -170,6 +304,7 @@ class Compiler {
         return a.first != b.first ? a.first < b.first : a.second > b.second;
       });
     }
+    out_->slot_matchers.resize(out_->key_slots.size());
     out_->samples = std::move(def.samples);
     return std::move(out_);
   }
@@ -179,6 +314,23 @@ class Compiler {
     std::vector<std::string> patterns;
     std::map<std::string, int> index;
   };
+
+  // A field reference with its slots in the per-event field index.
+  FieldRef Ref(std::string_view name) {
+    FieldRef f = FieldRef::Of(name);
+    if (f.pseudo != Pseudo::kNone || f.key().empty()) return f;
+    for (const auto& k : f.keys) {
+      const bool inserted = out_->key_slots.Find(k) < 0;
+      f.slots.push_back(out_->key_slots.Insert(k));
+      size_t star = k.find('*');
+      if (inserted && star != std::string::npos) {
+        std::string prefix = k.substr(0, star);
+        auto& sp = out_->star_prefixes;
+        if (std::find(sp.begin(), sp.end(), prefix) == sp.end()) sp.push_back(prefix);
+      }
+    }
+    return f;
+  }
 
   int MatcherFor(const FieldRef& f) {
     std::string name = FieldName(f);
@@ -196,12 +348,12 @@ class Compiler {
     int id = static_cast<int>(out_->leaves.size());
     Leaf l;
     l.kind = d.kind;
-    l.field = FieldRef::Of(d.field);
+    l.field = Ref(d.field);
     l.cidrs = d.cidrs;
     l.num_op = d.num_op;
     l.number = d.number;
     l.exists = d.exists;
-    l.ref = FieldRef::Of(d.ref_field);
+    l.ref = d.kind == LeafDef::Kind::kFieldRef ? Ref(d.ref_field) : FieldRef();
     if (d.kind == LeafDef::Kind::kString) {
       l.matcher = MatcherFor(l.field);
       auto& m = out_->matchers[l.matcher];
@@ -211,18 +363,22 @@ class Compiler {
           if (d.case_insensitive) {
             std::string low;
             AsciiLower(p.text, &low);
-            m.exact_ci[low].push_back(id);
+            int e = m.exact_ci.Insert(low);
+            m.exact_ci_leaves.resize(m.exact_ci.size());
+            m.exact_ci_leaves[e].push_back(id);
           } else {
-            m.exact[p.text].push_back(id);
+            int e = m.exact.Insert(p.text);
+            m.exact_leaves.resize(m.exact.size());
+            m.exact_leaves[e].push_back(id);
           }
           continue;
         }
         auto [pit, inserted] = pm.index.emplace(p.text, static_cast<int>(pm.patterns.size()));
         if (inserted) {
           pm.patterns.push_back(p.text);
-          m.set_leaves.emplace_back();
+          m.pattern_leaves.emplace_back();
         }
-        auto& v = m.set_leaves[pit->second];
+        auto& v = m.pattern_leaves[pit->second];
         if (v.empty() || v.back() != id) v.push_back(id);
         if (d.capture) {
           auto re = std::make_unique<RE2>(p.text, PatternOptions(max_mem_));
@@ -288,7 +444,7 @@ class Compiler {
     std::vector<Constraint> norm;
     for (auto& c : cs) {
       Constraint n;
-      n.field = FieldRef::Of(c.field);
+      n.field = Ref(c.field);
       for (auto& v : c.values) {
         std::string low;
         AsciiLower(v, &low);
@@ -317,28 +473,83 @@ class Compiler {
     return it->second;
   }
 
+  // Literal patterns become scanner keys; the others go into a FilteredRE2 whose atoms become
+  // scanner keys too.
   void FinishMatchers() {
     for (size_t i = 0; i < out_->matchers.size(); ++i) {
       auto& m = out_->matchers[i];
       auto& pm = pending_[i];
-      if (pm.patterns.empty()) continue;
+      m.pattern_base = static_cast<int>(out_->patterns);
       out_->patterns += pm.patterns.size();
-      auto set = std::make_unique<RE2::Set>(PatternOptions(max_mem_), RE2::UNANCHORED);
-      bool ok = true;
-      for (auto& p : pm.patterns) {
-        if (set->Add(p, nullptr) < 0) ok = false;
-        m.singles.push_back(std::make_unique<RE2>(p, PatternOptions(max_mem_)));
+      std::vector<int> complex;
+      for (size_t p = 0; p < pm.patterns.size(); ++p) {
+        LiteralPattern lit;
+        if (!ParseLiteral(pm.patterns[p], &lit)) {
+          complex.push_back(static_cast<int>(p));
+          continue;
+        }
+        lit.pattern = static_cast<int>(p);
+        if (lit.text.empty()) {
+          m.empty_literals.push_back(std::move(lit));
+          continue;
+        }
+        lit.key_len = static_cast<std::uint32_t>(std::min<size_t>(lit.text.size(), kMaxKey));
+        m.scanner.Add(std::string_view(lit.text).substr(0, lit.key_len));
+        m.literals.push_back(std::move(lit));
       }
-      if (ok && set->Compile()) {
-        m.set = std::move(set);
-      } else {
-        Diagnostic d;
-        d.level = Diagnostic::Level::kWarning;
-        d.message = "RE2::Set for field '" + m.field.key + "' did not compile within max_mem (" +
-                    std::to_string(pm.patterns.size()) + " patterns); matching one by one";
-        diags_->push_back(std::move(d));
+      if (!complex.empty()) AddFiltered(&m, pm.patterns, complex);
+      m.scanner.Build();
+    }
+  }
+
+  void AddFiltered(FieldMatcher* m, const std::vector<std::string>& patterns,
+                   const std::vector<int>& complex) {
+    m->filtered = std::make_unique<re2::FilteredRE2>(kMinAtomLen);
+    std::vector<int> always;  // regexp ids whose atoms cannot be scanned for
+    for (int p : complex) {
+      int id = -1;
+      if (m->filtered->Add(patterns[p], PatternOptions(max_mem_), &id) == RE2::NoError) {
+        m->filtered_pattern.push_back(p);
+        if (!AsciiAtoms(patterns[p])) always.push_back(id);
+        continue;
+      }
+      Diagnostic d;
+      d.level = Diagnostic::Level::kWarning;
+      d.message = "pattern '" + patterns[p] + "' on field '" + m->field.key() +
+                  "' did not compile within max_mem; it never matches";
+      diags_->push_back(std::move(d));
+    }
+    if (m->filtered_pattern.empty()) {
+      m->filtered.reset();
+      return;
+    }
+    std::vector<std::string> atoms;
+    m->filtered->Compile(&atoms);
+    m->filtered->AllPotentials({}, &m->unfiltered);
+    for (int id : always) {
+      if (std::find(m->unfiltered.begin(), m->unfiltered.end(), id) == m->unfiltered.end()) {
+        m->unfiltered.push_back(id);
       }
     }
+    for (auto& a : atoms) m->scanner.Add(a);
+  }
+
+  static bool Ascii(std::string_view s) {
+    for (unsigned char c : s) {
+      if (c >= 0x80) return false;
+    }
+    return true;
+  }
+
+  // Whether FilteredRE2's atoms for the pattern are all ASCII (the scanner folds ASCII case
+  // only, so a non-ASCII atom could be missed in text that differs in case).
+  bool AsciiAtoms(const std::string& pattern) {
+    re2::FilteredRE2 one(kMinAtomLen);
+    int id;
+    if (one.Add(pattern, PatternOptions(max_mem_), &id) != RE2::NoError) return true;
+    std::vector<std::string> atoms;
+    one.Compile(&atoms);
+    return std::all_of(atoms.begin(), atoms.end(), [](const std::string& a) { return Ascii(a); });
   }
 
   // Each group is indexed on the valued constraint whose field is the most common one.
@@ -373,7 +584,10 @@ class Compiler {
         out_->primaries.back().field = g.constraints[best].field;
       }
       for (auto& v : g.constraints[best].values) {
-        out_->primaries[it->second].groups[v].push_back(static_cast<int>(gi));
+        auto& primary = out_->primaries[it->second];
+        int id = primary.values.Insert(v);
+        primary.groups.resize(primary.values.size());
+        primary.groups[id].push_back(static_cast<int>(gi));
       }
     }
   }

@@ -99,6 +99,18 @@ struct RuleState {
   std::int64_t watermark = kNoTime;
 };
 
+// ASCII case-insensitive equality.
+bool FoldEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
 bool ParseNumber(std::string_view s, double* out) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -151,10 +163,15 @@ struct Engine::State {
   std::vector<std::uint32_t> matcher_done;
   std::vector<std::uint32_t> group_ok;
   std::vector<std::uint32_t> detector_queued;
+  std::vector<std::uint32_t> pattern_hit;
+  // The per-event field index: slot -> the event's value (valid when slot_epoch == epoch).
+  std::vector<std::uint32_t> slot_epoch;
+  std::vector<const std::string*> slot_value;
+  std::vector<int> present;  // slots filled for this event, in event order
   std::vector<int> candidates;
   std::uint32_t epoch = 0;
-  std::vector<int> set_hits;
-  std::string scratch, scratch2, lower;
+  std::vector<int> hits, atoms, regexps;
+  std::string scratch, scratch2, lower, starred;
   std::vector<RuleState> rules;
   const Record* record = nullptr;
 
@@ -164,17 +181,59 @@ struct Engine::State {
     matcher_done.assign(c->matchers.size(), 0);
     group_ok.assign(c->groups.size(), 0);
     detector_queued.assign(c->detectors.size(), 0);
+    pattern_hit.assign(c->patterns, 0);
+    slot_epoch.assign(c->key_slots.size(), 0);
+    slot_value.assign(c->key_slots.size(), nullptr);
     epoch = 0;
   }
 
   void NextEpoch() {
     if (++epoch == 0) {
-      std::fill(leaf_hit.begin(), leaf_hit.end(), 0);
-      std::fill(matcher_done.begin(), matcher_done.end(), 0);
-      std::fill(group_ok.begin(), group_ok.end(), 0);
-      std::fill(detector_queued.begin(), detector_queued.end(), 0);
+      for (auto* v :
+           {&leaf_hit, &matcher_done, &group_ok, &detector_queued, &pattern_hit, &slot_epoch}) {
+        std::fill(v->begin(), v->end(), 0);
+      }
       epoch = 1;
     }
+  }
+
+  // Fills the per-event field index from the event's fields (first occurrence of a key wins).
+  void IndexFields() {
+    present.clear();
+    if (c->key_slots.empty()) return;
+    auto fill = [&](std::string_view key, const std::string& value) {
+      int slot = c->key_slots.Find(key);
+      if (slot < 0 || slot_epoch[slot] == epoch) return;
+      slot_epoch[slot] = epoch;
+      slot_value[slot] = &value;
+      present.push_back(slot);
+    };
+    for (const auto& f : record->event.fields) {
+      fill(f.key, f.value);
+      for (const auto& prefix : c->star_prefixes) {
+        if (!f.key.starts_with(prefix)) continue;
+        size_t dot = f.key.find('.', prefix.size());
+        if (dot == std::string::npos) continue;
+        starred.assign(prefix);
+        starred += '*';
+        starred.append(f.key, dot, std::string::npos);
+        fill(starred, f.value);
+      }
+    }
+  }
+
+  // Resolve() through the field index.
+  bool Get(const internal::FieldRef& f, std::string* buf, std::string_view* out) {
+    if (f.pseudo != internal::Pseudo::kNone || f.slots.empty()) {
+      return internal::Resolve(f, *record, buf, out);
+    }
+    for (int slot : f.slots) {
+      if (slot_epoch[slot] == epoch) {
+        *out = *slot_value[slot];
+        return true;
+      }
+    }
+    return false;
   }
 
   void Hit(int l) {
@@ -186,66 +245,91 @@ struct Engine::State {
     detector_queued[det] = epoch;
     candidates.push_back(det);
   }
+  void PatternHit(const internal::FieldMatcher& fm, int p) {
+    std::uint32_t& stamp = pattern_hit[fm.pattern_base + p];
+    if (stamp == epoch) return;
+    stamp = epoch;
+    for (int l : fm.pattern_leaves[p]) Hit(l);
+  }
+  // Whether a source group that admitted the event scans this matcher eagerly.
+  bool Wanted(int m) const {
+    for (int g : c->matchers[m].groups) {
+      if (group_ok[g] == epoch) return true;
+    }
+    return false;
+  }
 
-  void Scan(int m, std::uint64_t* fallbacks) {
+  static bool VerifyLiteral(const internal::LiteralPattern& lit, std::string_view v,
+                            std::size_t start) {
+    if (start + lit.text.size() > v.size()) return false;
+    if (lit.anchor_start && start != 0) return false;
+    if (lit.anchor_end && start + lit.text.size() != v.size()) return false;
+    if (!lit.case_insensitive) return v.compare(start, lit.text.size(), lit.text) == 0;
+    for (std::size_t i = lit.key_len; i < lit.text.size(); ++i) {  // the key matched folded
+      char a = v[start + i], b = lit.text[i];
+      if (a >= 'A' && a <= 'Z') a = static_cast<char>(a + 32);
+      if (b >= 'A' && b <= 'Z') b = static_cast<char>(b + 32);
+      if (a != b) return false;
+    }
+    return true;
+  }
+
+  void Scan(int m) {
     matcher_done[m] = epoch;
     const auto& fm = c->matchers[m];
     std::string_view v;
-    if (!internal::Resolve(fm.field, *record, &scratch, &v)) return;
-    if (!fm.exact.empty()) {
-      auto it = fm.exact.find(v);
-      if (it != fm.exact.end()) {
-        for (int l : it->second) Hit(l);
-      }
+    if (!Get(fm.field, &scratch, &v)) return;
+    if (int e = fm.exact.Find(v); e >= 0) {
+      for (int l : fm.exact_leaves[e]) Hit(l);
     }
-    if (!fm.exact_ci.empty()) {
-      internal::AsciiLower(v, &lower);
-      auto it = fm.exact_ci.find(lower);
-      if (it != fm.exact_ci.end()) {
-        for (int l : it->second) Hit(l);
-      }
+    if (int e = fm.exact_ci.Find(v); e >= 0) {
+      for (int l : fm.exact_ci_leaves[e]) Hit(l);
     }
-    if (fm.singles.empty()) return;
-    set_hits.clear();
-    bool use_singles = fm.set == nullptr;
-    if (!use_singles) {
-      RE2::Set::ErrorInfo err{RE2::Set::kNoError};
-      if (!fm.set->Match(v, &set_hits, &err) && err.kind != RE2::Set::kNoError) {
-        use_singles = true;
-        ++*fallbacks;
-      }
+    for (const auto& lit : fm.empty_literals) {
+      if (VerifyLiteral(lit, v, lit.anchor_end ? v.size() : 0)) PatternHit(fm, lit.pattern);
     }
-    if (use_singles) {
-      set_hits.clear();
-      for (size_t i = 0; i < fm.singles.size(); ++i) {
-        if (fm.singles[i]->ok() && RE2::PartialMatch(v, *fm.singles[i])) {
-          set_hits.push_back(static_cast<int>(i));
-        }
+    atoms.clear();
+    const int n_literals = static_cast<int>(fm.literals.size());
+    fm.scanner.Scan(v, [&](int key, std::size_t end) {
+      if (key >= n_literals) {
+        atoms.push_back(key - n_literals);
+        return;
       }
-    }
-    for (int h : set_hits) {
-      for (int l : fm.set_leaves[h]) Hit(l);
+      const auto& lit = fm.literals[key];
+      if (VerifyLiteral(lit, v, end - lit.key_len)) PatternHit(fm, lit.pattern);
+    });
+    if (fm.filtered == nullptr) return;
+    auto run = [&](int id) {
+      if (RE2::PartialMatch(v, fm.filtered->GetRE2(id))) PatternHit(fm, fm.filtered_pattern[id]);
+    };
+    for (int id : fm.unfiltered) run(id);
+    if (atoms.empty()) return;
+    std::sort(atoms.begin(), atoms.end());
+    atoms.erase(std::unique(atoms.begin(), atoms.end()), atoms.end());
+    fm.filtered->AllPotentials(atoms, &regexps);
+    for (int id : regexps) {
+      if (pattern_hit[fm.pattern_base + fm.filtered_pattern[id]] != epoch) run(id);
     }
   }
 
-  bool EvalLeaf(int li, std::uint64_t* fallbacks) {
+  bool EvalLeaf(int li) {
     const auto& l = c->leaves[li];
     switch (l.kind) {
       case LeafDef::Kind::kString:
-        if (matcher_done[l.matcher] != epoch) Scan(l.matcher, fallbacks);
+        if (matcher_done[l.matcher] != epoch) Scan(l.matcher);
         return leaf_hit[li] == epoch;
       case LeafDef::Kind::kExists: {
         std::string_view v;
-        return internal::Resolve(l.field, *record, &scratch, &v) == l.exists;
+        return Get(l.field, &scratch, &v) == l.exists;
       }
       case LeafDef::Kind::kEmpty: {
         std::string_view v;
-        return !internal::Resolve(l.field, *record, &scratch, &v) || v.empty();
+        return !Get(l.field, &scratch, &v) || v.empty();
       }
       case LeafDef::Kind::kNumeric: {
         std::string_view v;
         double x;
-        if (!internal::Resolve(l.field, *record, &scratch, &v) || !ParseNumber(v, &x)) {
+        if (!Get(l.field, &scratch, &v) || !ParseNumber(v, &x)) {
           return false;
         }
         switch (l.num_op) {
@@ -265,7 +349,7 @@ struct Engine::State {
       case LeafDef::Kind::kCidr: {
         std::string_view v;
         std::array<std::uint8_t, 16> ip;
-        if (!internal::Resolve(l.field, *record, &scratch, &v) || !internal::ParseIp(v, &ip)) {
+        if (!Get(l.field, &scratch, &v) || !internal::ParseIp(v, &ip)) {
           return false;
         }
         for (auto& n : l.cidrs) {
@@ -275,8 +359,8 @@ struct Engine::State {
       }
       case LeafDef::Kind::kFieldRef: {
         std::string_view a, b;
-        if (!internal::Resolve(l.field, *record, &scratch, &a)) return false;
-        if (!internal::Resolve(l.ref, *record, &scratch2, &b)) return false;
+        if (!Get(l.field, &scratch, &a)) return false;
+        if (!Get(l.ref, &scratch2, &b)) return false;
         if (a.size() != b.size()) return false;
         for (size_t i = 0; i < a.size(); ++i) {
           if (std::tolower(static_cast<unsigned char>(a[i])) !=
@@ -290,7 +374,7 @@ struct Engine::State {
     return false;
   }
 
-  bool Eval(int ni, std::uint64_t* fallbacks) {
+  bool Eval(int ni) {
     const auto& n = c->nodes[ni];
     switch (n.kind) {
       case ExprDef::Kind::kTrue:
@@ -298,17 +382,17 @@ struct Engine::State {
       case ExprDef::Kind::kFalse:
         return false;
       case ExprDef::Kind::kLeaf:
-        return EvalLeaf(n.leaf, fallbacks);
+        return EvalLeaf(n.leaf);
       case ExprDef::Kind::kNot:
-        return !Eval(c->kids[n.first_kid], fallbacks);
+        return !Eval(c->kids[n.first_kid]);
       case ExprDef::Kind::kAnd:
         for (int k = 0; k < n.n_kids; ++k) {
-          if (!Eval(c->kids[n.first_kid + k], fallbacks)) return false;
+          if (!Eval(c->kids[n.first_kid + k])) return false;
         }
         return true;
       case ExprDef::Kind::kOr:
         for (int k = 0; k < n.n_kids; ++k) {
-          if (Eval(c->kids[n.first_kid + k], fallbacks)) return true;
+          if (Eval(c->kids[n.first_kid + k])) return true;
         }
         return false;
     }
@@ -320,10 +404,12 @@ struct Engine::State {
       if (static_cast<int>(i) == g.primary) continue;
       const auto& con = g.constraints[i];
       std::string_view v;
-      if (!internal::Resolve(con.field, *record, &scratch, &v)) return false;
+      if (!Get(con.field, &scratch, &v)) return false;
       if (con.values.empty()) continue;
-      internal::AsciiLower(v, &lower);
-      if (!std::binary_search(con.values.begin(), con.values.end(), lower)) return false;
+      if (std::none_of(con.values.begin(), con.values.end(),
+                       [&](const std::string& want) { return FoldEqual(want, v); })) {
+        return false;
+      }
     }
     return true;
   }
@@ -604,7 +690,7 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
     bool m;
     if (timed) {
       auto t0 = std::chrono::steady_clock::now();
-      m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
+      m = s.Eval(c.detectors[det].root);
       auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                     std::chrono::steady_clock::now() - t0)
                     .count();
@@ -613,12 +699,14 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
             static_cast<std::uint64_t>(ns) * options_.timing_sample_every;
       }
     } else {
-      m = s.Eval(c.detectors[det].root, &engine_stats_.regex_fallbacks);
+      m = s.Eval(c.detectors[det].root);
     }
     if (m) on_match(det);
   };
 
-  // 1. Which log source groups does the event belong to?
+  // 1. Index the event's fields that some rule reads.
+  s.IndexFields();
+  // 2. Which log source groups does the event belong to?
   s.candidates.clear();
   auto admit = [&](int gi) {
     const auto& g = c.groups[gi];
@@ -628,25 +716,23 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
   };
   for (const auto& p : c.primaries) {
     std::string_view v;
-    if (!internal::Resolve(p.field, record, &s.scratch, &v)) continue;
-    internal::AsciiLower(v, &s.lower);
-    auto it = p.groups.find(s.lower);
-    if (it == p.groups.end()) continue;
-    for (int gi : it->second) admit(gi);
+    if (!s.Get(p.field, &s.scratch, &v)) continue;
+    int id = p.values.Find(v);
+    if (id < 0) continue;
+    for (int gi : p.groups[id]) admit(gi);
   }
   for (int gi : c.unindexed_groups) admit(gi);
-  // 2. Scan every field of the event that some rule matches on, once; hits queue the rules
-  // they can trigger.
-  for (int m : c.pseudo_matchers) s.Scan(m, &engine_stats_.regex_fallbacks);
-  if (!c.matcher_by_key.empty()) {
-    for (const auto& f : record.event.fields) {
-      auto it = c.matcher_by_key.find(f.key);
-      if (it != c.matcher_by_key.end() && s.matcher_done[it->second] != s.epoch) {
-        s.Scan(it->second, &engine_stats_.regex_fallbacks);
-      }
+  // 3. Scan, once, every field of the event that a rule of an admitting group matches on; hits
+  // queue the rules they can trigger.
+  for (int m : c.pseudo_matchers) {
+    if (s.Wanted(m)) s.Scan(m);
+  }
+  for (int slot : s.present) {
+    for (int m : c.slot_matchers[slot]) {
+      if (s.matcher_done[m] != s.epoch && s.Wanted(m)) s.Scan(m);
     }
   }
-  // 3. Evaluate the queued detectors, in rule order.
+  // 4. Evaluate the queued detectors, in rule order.
   std::sort(s.candidates.begin(), s.candidates.end());
   for (size_t i = 0; i < s.candidates.size(); ++i) evaluate(s.candidates[i]);
   s.record = nullptr;

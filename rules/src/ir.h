@@ -12,6 +12,10 @@
 
 namespace mamori::rules::internal {
 
+// Separates the candidate keys of one field name in the IR ("a\x1fb": `a`, or else `b`). The
+// Sigma mapping produces them (SigmaMapping::MapFieldCandidates).
+inline constexpr char kAltSep = '\x1f';
+
 // A leaf condition on one field.
 struct LeafDef {
   enum class Kind : std::uint8_t {

@@ -165,6 +165,16 @@ std::vector<std::string> Windash(const std::string& v) {
   return out;
 }
 
+// The candidate keys of a Sigma field name, as one IR field name (see FieldRef::Of).
+std::string MapFieldKeys(const SigmaMapping& m, std::string_view product, std::string_view name) {
+  std::string out;
+  for (const auto& k : m.MapFieldCandidates(product, name)) {
+    if (!out.empty()) out += kAltSep;
+    out += k;
+  }
+  return out;
+}
+
 struct Token {
   enum Kind { kLit, kStar, kAny } kind;
   std::string text;
@@ -353,7 +363,7 @@ class SigmaRule {
       if (std::find(mods.begin(), mods.end(), "contains") == mods.end()) mods.push_back("contains");
       return Values("_keywords", mods, value, key, d);
     }
-    return Values(options_.sigma_mapping.MapField(product_, name), mods, value, key, d);
+    return Values(MapFieldKeys(options_.sigma_mapping, product_, name), mods, value, key, d);
   }
 
   ExprDef Values(const std::string& field, const std::vector<std::string>& mods,
@@ -414,7 +424,7 @@ class SigmaRule {
         LeafDef l;
         l.kind = LeafDef::Kind::kFieldRef;
         l.field = field;
-        l.ref_field = options_.sigma_mapping.MapField(product_, v);
+        l.ref_field = MapFieldKeys(options_.sigma_mapping, product_, v);
         kids.push_back(ExprDef::Leaf(Add(d, std::move(l))));
       }
       return finish(std::move(kids));
@@ -654,7 +664,7 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
   def.group_by_names = group_by;
   for (auto& prod : products) {
     std::vector<std::string> keys;
-    for (auto& g : group_by) keys.push_back(options.sigma_mapping.MapField(prod, g));
+    for (auto& g : group_by) keys.push_back(MapFieldKeys(options.sigma_mapping, prod, g));
     def.group_by_keys.push_back(std::move(keys));
   }
   std::string ts = corr["timespan"] && corr["timespan"].IsScalar() ? corr["timespan"].Scalar() : "";
@@ -670,7 +680,8 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
       std::string op = it->first.Scalar();
       if (op == "field") {
         for (auto& prod : products) {
-          def.distinct_keys.push_back(options.sigma_mapping.MapField(prod, it->second.Scalar()));
+          def.distinct_keys.push_back(
+              MapFieldKeys(options.sigma_mapping, prod, it->second.Scalar()));
         }
         continue;
       }

@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace mamori::rules {
 
 namespace {
@@ -11,6 +14,8 @@ constexpr const char* kDefault = R"(
 products:
   windows:
     prefix: Event.EventData.
+    # Defender writes "Threat Name", "Source Name"...; WMI-Activity and others use UserData.
+    alternatives: ['Event.EventData.{name_spaced}', 'Event.UserData.*.{name}']
     fields:
       EventID: Event.System.EventID
       Channel: Event.System.Channel
@@ -138,8 +143,28 @@ bool ParseConstraints(const YAML::Node& n, std::vector<LogSourceConstraint>* out
 bool ParseProduct(const YAML::Node& n, SigmaProductMapping* p, std::string* err) {
   if (n["prefix"]) p->prefix = n["prefix"].Scalar();
   if (const YAML::Node f = n["fields"]) {
-    for (auto it = f.begin(); it != f.end(); ++it)
-      p->fields[it->first.Scalar()] = it->second.Scalar();
+    for (auto it = f.begin(); it != f.end(); ++it) {
+      const std::string name = it->first.Scalar();
+      if (it->second.IsSequence()) {
+        std::vector<std::string> keys;
+        for (const auto& k : it->second) keys.push_back(k.Scalar());
+        if (keys.empty()) {
+          *err = "fields." + name + ": empty list";
+          return false;
+        }
+        p->fields[name] = keys[0];
+        p->field_alternatives[name].assign(keys.begin() + 1, keys.end());
+      } else {
+        p->fields[name] = it->second.Scalar();
+      }
+    }
+  }
+  if (const YAML::Node a = n["alternatives"]) {
+    if (!a.IsSequence()) {
+      *err = "alternatives: expected a list of key templates";
+      return false;
+    }
+    for (const auto& t : a) p->alternatives.push_back(t.Scalar());
   }
   const YAML::Node ls = n["logsource"];
   if (!ls) return true;
@@ -190,11 +215,57 @@ Result<SigmaMapping> SigmaMapping::FromYaml(std::string_view yaml) {
 }
 
 std::string SigmaMapping::MapField(std::string_view product, std::string_view name) const {
+  return MapFieldCandidates(product, name)[0];
+}
+
+namespace {
+
+// "ThreatName" -> "Threat Name", "ThreatID" -> "Threat ID", "FWLink" -> "FWLink".
+std::string Spaced(std::string_view name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (i > 0 && std::isupper(static_cast<unsigned char>(name[i])) &&
+        std::islower(static_cast<unsigned char>(name[i - 1]))) {
+      out += ' ';
+    }
+    out += name[i];
+  }
+  return out;
+}
+
+std::string Expand(std::string_view tmpl, std::string_view name) {
+  std::string out(tmpl);
+  for (auto [ph, value] : {std::pair<std::string_view, std::string>{"{name_spaced}", Spaced(name)},
+                           {"{name}", std::string(name)}}) {
+    for (size_t at = out.find(ph); at != std::string::npos; at = out.find(ph, at + value.size())) {
+      out.replace(at, ph.size(), value);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> SigmaMapping::MapFieldCandidates(std::string_view product,
+                                                          std::string_view name) const {
   auto it = products.find(std::string(product));
   const SigmaProductMapping& p = it == products.end() ? fallback : it->second;
+  std::vector<std::string> out;
+  auto add = [&](std::string k) {
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(std::move(k));
+  };
   auto f = p.fields.find(std::string(name));
-  if (f != p.fields.end()) return f->second;
-  return p.prefix + std::string(name);
+  if (f != p.fields.end()) {
+    add(f->second);
+  } else {
+    add(p.prefix + std::string(name));
+    for (const auto& t : p.alternatives) add(Expand(t, name));
+  }
+  auto a = p.field_alternatives.find(std::string(name));
+  if (a != p.field_alternatives.end()) {
+    for (const auto& k : a->second) add(k);
+  }
+  return out;
 }
 
 std::vector<LogSourceConstraint> SigmaMapping::Constraints(

@@ -9,12 +9,18 @@
 // zeek). Both cases are warned about by the loader. Rules are indexed by these constraints.
 //
 // A Sigma field name maps, per product, through `fields` (exact renames) and then `prefix`
-// (prepended to names not in the table). Products without an entry keep names unchanged.
+// (prepended to names not in the table). Products without an entry keep names unchanged. A name
+// may map to several candidate event keys, the first one present in the event wins: a `fields`
+// entry may list several keys, and `alternatives` are templates tried after the prefixed name
+// of every name not in `fields` ({name}: the Sigma name; {name_spaced}: CamelCase split with
+// spaces, "ThreatName" -> "Threat Name"). A key segment "*" matches any one segment of an event
+// key (Windows UserData: "Event.UserData.*.{name}").
 //
 // The mapping is data; load a custom one with FromYaml. Format (the default, abridged):
 //   products:
 //     windows:
 //       prefix: Event.EventData.
+//       alternatives: ['Event.EventData.{name_spaced}', 'Event.UserData.*.{name}']
 //       fields: {EventID: Event.System.EventID, Channel: Event.System.Channel, ...}
 //       logsource:
 //         product: {Event.System.Channel: []}
@@ -43,7 +49,11 @@ struct LogSourceConstraint {
 struct SigmaProductMapping {
   std::string prefix;                         // prepended to unmapped field names
   std::map<std::string, std::string> fields;  // Sigma name -> event field key
-  std::vector<LogSourceConstraint> product;   // constraints of the product itself
+  // Sigma name -> further candidate keys, tried in order after fields[name].
+  std::map<std::string, std::vector<std::string>> field_alternatives;
+  // Candidate key templates tried after prefix + name for names not in `fields`.
+  std::vector<std::string> alternatives;
+  std::vector<LogSourceConstraint> product;  // constraints of the product itself
   std::map<std::string, std::vector<LogSourceConstraint>> category;
   std::map<std::string, std::vector<LogSourceConstraint>> service;
 };
@@ -56,8 +66,12 @@ class SigmaMapping {
   // Parses a mapping document (format above). Errors name the key.
   static Result<SigmaMapping> FromYaml(std::string_view yaml);
 
-  // The event field for a Sigma field name used under `product` (may be empty).
+  // The event field for a Sigma field name used under `product` (may be empty): the first of
+  // MapFieldCandidates().
   std::string MapField(std::string_view product, std::string_view name) const;
+  // Every candidate event key for the name, in order (first present wins); never empty.
+  std::vector<std::string> MapFieldCandidates(std::string_view product,
+                                              std::string_view name) const;
   // Constraints for a logsource; unmapped attributes are appended to `unmapped` ("category: x").
   std::vector<LogSourceConstraint> Constraints(std::string_view product, std::string_view category,
                                                std::string_view service,

@@ -1,0 +1,101 @@
+#include "literal_scanner.h"
+
+#include <deque>
+
+namespace mamori::rules::internal {
+
+namespace {
+
+unsigned char Fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+constexpr std::uint32_t kNone = 0xffffffffu;
+
+}  // namespace
+
+int LiteralScanner::Add(std::string_view key) {
+  std::string folded(key);
+  for (auto& c : folded) c = static_cast<char>(Fold(static_cast<unsigned char>(c)));
+  keys_.push_back(std::move(folded));
+  return n_keys_++;
+}
+
+std::size_t LiteralScanner::memory_bytes() const {
+  return next_.size() * sizeof(std::uint32_t) + dict_.size() * sizeof(std::int32_t) +
+         out_begin_.size() * sizeof(std::uint32_t) + outs_.size() * sizeof(int);
+}
+
+void LiteralScanner::Build() {
+  // Byte classes: every distinct folded byte of the keys gets one; the rest share class 0.
+  classes_.fill(0);
+  n_classes_ = 1;
+  for (const auto& k : keys_) {
+    for (unsigned char c : k) {
+      if (classes_[c] == 0) classes_[c] = static_cast<std::uint8_t>(n_classes_++);
+    }
+  }
+  for (int c = 'A'; c <= 'Z'; ++c) classes_[c] = classes_[c + 32];
+  const std::uint32_t nc = n_classes_;
+
+  // The trie (kNone = no edge yet) and each state's own outputs.
+  next_.assign(nc, kNone);
+  std::vector<std::vector<int>> own(1);
+  for (int id = 0; id < n_keys_; ++id) {
+    std::uint32_t s = 0;
+    for (unsigned char c : keys_[id]) {
+      std::uint32_t& t = next_[s * nc + classes_[c]];
+      if (t == kNone) {
+        t = static_cast<std::uint32_t>(own.size());
+        own.emplace_back();
+        next_.resize(next_.size() + nc, kNone);
+      }
+      s = next_[s * nc + classes_[c]];
+    }
+    own[s].push_back(id);
+  }
+  const std::size_t n_states = own.size();
+
+  // Breadth first: failure links, then the missing edges from the failure state's.
+  std::vector<std::uint32_t> fail(n_states, 0);
+  dict_.assign(n_states, -1);
+  std::deque<std::uint32_t> queue;
+  for (std::uint32_t c = 0; c < nc; ++c) {
+    std::uint32_t& t = next_[c];
+    if (t == kNone) {
+      t = 0;
+    } else {
+      queue.push_back(t);
+    }
+  }
+  while (!queue.empty()) {
+    std::uint32_t s = queue.front();
+    queue.pop_front();
+    std::uint32_t f = fail[s];
+    dict_[s] = !own[f].empty() ? static_cast<std::int32_t>(f) : dict_[f];
+    if (s == 0) dict_[s] = -1;
+    for (std::uint32_t c = 0; c < nc; ++c) {
+      std::uint32_t& t = next_[s * nc + c];
+      if (t == kNone) {
+        t = next_[f * nc + c];
+      } else {
+        fail[t] = next_[f * nc + c];
+        queue.push_back(t);
+      }
+    }
+  }
+  out_begin_.assign(n_states + 1, 0);
+  outs_.clear();
+  for (std::size_t s = 0; s < n_states; ++s) {
+    out_begin_[s] = static_cast<std::uint32_t>(outs_.size());
+    outs_.insert(outs_.end(), own[s].begin(), own[s].end());
+  }
+  out_begin_[n_states] = static_cast<std::uint32_t>(outs_.size());
+  for (auto& t : next_) {
+    const bool out = !own[t].empty() || dict_[t] >= 0;
+    t *= nc;
+    if (out) t |= kOutput;
+  }
+  keys_.clear();
+  keys_.shrink_to_fit();
+}
+
+}  // namespace mamori::rules::internal
