@@ -61,6 +61,15 @@ class LruMap {
       list_.pop_back();
     }
   }
+  // Removes the least recent entries while pred(value) holds, moving them into *out.
+  template <typename Pred>
+  void PopWhile(Pred pred, std::vector<std::pair<std::string, V>>* out) {
+    while (!list_.empty() && pred(list_.back().value)) {
+      index_.erase(list_.back().key);
+      out->emplace_back(std::move(list_.back().key), std::move(list_.back().value));
+      list_.pop_back();
+    }
+  }
   void Erase(const std::string& key) {
     auto it = index_.find(key);
     if (it == index_.end()) return;
@@ -90,6 +99,7 @@ struct Group {
   std::vector<std::int64_t> chain_start, chain_last;
   std::vector<std::vector<std::uint64_t>> chain_seqs;
   std::vector<Field> key_fields;
+  std::uint64_t last_seq = 0;  // absence: the last matching record
 };
 
 struct RuleState {
@@ -97,7 +107,13 @@ struct RuleState {
   LruMap<std::int64_t> suppress;  // group key -> time of the last alert
   RuleStats stats;
   std::int64_t watermark = kNoTime;
+  std::int64_t watermark_wall = kNoTime;  // wall time (Wall()) when the watermark last advanced
 };
+
+// The wall time of a record: when it was received, or its event time when that is unknown.
+std::int64_t Wall(const Record& r) {
+  return r.raw.received_ns != 0 ? r.raw.received_ns : r.event.event_time_ns;
+}
 
 // ASCII case-insensitive equality.
 bool FoldEqual(std::string_view a, std::string_view b) {
@@ -491,7 +507,10 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
     ++st->stats.late_events;
     return false;
   }
-  st->watermark = std::max(st->watermark, t);
+  if (t >= st->watermark) {
+    st->watermark = t;
+    st->watermark_wall = Wall(r);
+  }
   const std::int64_t horizon = st->watermark - def.window_ns - opt.allowed_lateness_ns;
   st->groups.ExpireWhile([&](const Group& g) { return g.last_t < horizon; });
 
@@ -585,6 +604,17 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
   return true;
 }
 
+// Absence: the group is present again (or for the first time), as of the record's wall time.
+void SeenForAbsence(const CompiledRule& rule, int input, const Record& r, RuleState* st,
+                    const EngineOptions& opt, std::string* scratch) {
+  std::vector<Field> key_fields;
+  std::string key = GroupKey(rule, input, r, scratch, &key_fields);
+  Group& g = st->groups.Touch(key, opt.max_groups_per_rule, &st->stats.evictions);
+  g.last_t = std::max(g.last_t, Wall(r));
+  g.last_seq = r.seq;
+  if (g.key_fields.empty()) g.key_fields = std::move(key_fields);
+}
+
 std::string WindowText(std::int64_t ns) {
   std::int64_t s = ns / 1'000'000'000;
   if (s % 86400 == 0 && s > 0) return std::to_string(s / 86400) + "d";
@@ -633,7 +663,10 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
       RuleState& st = s.rules[ri];
       ++st.stats.matches;
       Firing f;
-      if (rule.def.corr == CorrType::kNone) {
+      if (rule.def.corr == CorrType::kAbsence) {
+        SeenForAbsence(rule, input, record, &st, options_, &s.scratch);
+        continue;
+      } else if (rule.def.corr == CorrType::kNone) {
         GroupKey(rule, input, record, &s.scratch, &f.fields);
         f.group_key.clear();
         for (auto& fl : f.fields) {
@@ -657,6 +690,10 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
           continue;
         }
         st.suppress.Touch(f.group_key, options_.max_groups_per_rule, &st.stats.evictions) = t;
+        if (st.watermark == kNoTime || t >= st.watermark) {  // for Tick's expiry
+          st.watermark = t;
+          st.watermark_wall = Wall(record);
+        }
       }
       ++st.stats.alerts;
       Alert a;
@@ -736,6 +773,59 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
   std::sort(s.candidates.begin(), s.candidates.end());
   for (size_t i = 0; i < s.candidates.size(); ++i) evaluate(s.candidates[i]);
   s.record = nullptr;
+}
+
+void Engine::Tick(std::int64_t now_ns, std::vector<Alert>* alerts) {
+  State& s = *state_;
+  const Compiled& c = *s.c;
+  ++engine_stats_.ticks;
+  for (size_t ri = 0; ri < c.rules.size(); ++ri) {
+    const CompiledRule& rule = c.rules[ri];
+    RuleState& st = s.rules[ri];
+    const auto& def = rule.def;
+    if (def.corr == CorrType::kAbsence) {
+      // Groups are in least-recently-seen order at the back: pop the silent ones.
+      std::vector<std::pair<std::string, Group>> silent;
+      st.groups.PopWhile([&](const Group& g) { return g.last_t + def.window_ns <= now_ns; },
+                         &silent);
+      for (auto& [key, g] : silent) {
+        if (!def.info.alerting) continue;
+        ++st.stats.alerts;
+        Alert a;
+        a.rule_id = def.info.id;
+        a.title = def.info.title;
+        a.severity = def.info.severity;
+        a.tags = def.info.tags;
+        a.group_key = key;
+        a.event_time_ns = now_ns;
+        if (g.last_seq != 0) a.evidence_seqs.push_back(g.last_seq);
+        a.fields = std::move(g.key_fields);
+        a.fields.push_back(Field{"last_seen", FormatRfc3339(g.last_t)});
+        if (!def.summary.empty()) {
+          a.summary = Expand(def.summary, a.fields, Record{});
+        } else {
+          a.summary = a.title + ": nothing for " + WindowText(def.window_ns) +
+                      (key.empty() ? "" : " from " + key) + " (last seen " +
+                      FormatRfc3339(g.last_t) + ")";
+        }
+        alerts->push_back(std::move(a));
+      }
+      continue;
+    }
+    // Windows and suppression expire on wall time too, so that state stays bounded when no
+    // events come: event time is taken to advance with the wall clock since the watermark moved.
+    if (st.watermark == kNoTime) continue;
+    const std::int64_t advanced =
+        st.watermark + std::max<std::int64_t>(0, now_ns - st.watermark_wall);
+    if (def.corr != CorrType::kNone) {
+      const std::int64_t horizon = advanced - def.window_ns - options_.allowed_lateness_ns;
+      st.groups.ExpireWhile([&](const Group& g) { return g.last_t < horizon; });
+    }
+    if (def.suppress_ns > 0) {
+      const std::int64_t horizon = advanced - def.suppress_ns - options_.allowed_lateness_ns;
+      st.suppress.ExpireWhile([&](std::int64_t last) { return last < horizon; });
+    }
+  }
 }
 
 }  // namespace mamori::rules

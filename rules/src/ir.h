@@ -71,7 +71,9 @@ struct DetectorDef {
   ExprDef cond;
 };
 
-enum class CorrType : std::uint8_t { kNone, kCount, kDistinct, kTemporal, kOrdered };
+// kAbsence: a group seen before that sends no matching event for window_ns (wall time, checked
+// by Engine::Tick) raises one alert.
+enum class CorrType : std::uint8_t { kNone, kCount, kDistinct, kTemporal, kOrdered, kAbsence };
 
 struct RuleDef {
   RuleInfo info;

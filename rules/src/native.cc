@@ -10,10 +10,10 @@ namespace {
 using Level = Diagnostic::Level;
 
 const std::set<std::string> kRuleKeys = {
-    "id",      "title",      "description", "severity",    "tags",       "logsource",
-    "match",   "selections", "condition",   "correlation", "suppress",   "group_by",
-    "summary", "tests",      "enabled",     "author",      "references", "falsepositives",
-    "status",  "date",       "modified"};
+    "id",      "title",      "description", "severity",    "tags",           "logsource", "absence",
+    "match",   "selections", "condition",   "correlation", "suppress",       "group_by",  "summary",
+    "tests",   "enabled",    "author",      "references",  "falsepositives", "status",    "date",
+    "modified"};
 
 class NativeRule {
  public:
@@ -74,16 +74,28 @@ class NativeRule {
         selections[it->first.Scalar()] = it->second;
       }
     }
-    const YAML::Node corr = n_["correlation"];
+    // `absence: {group_by, after}` is shorthand for `correlation: {type: absence, ...}`.
+    const bool absence = static_cast<bool>(n_["absence"]);
+    if (absence && n_["correlation"]) {
+      return Error(n_["absence"], "use either 'absence' or 'correlation'");
+    }
+    const YAML::Node corr = absence ? n_["absence"] : n_["correlation"];
     std::string type = "match";
     if (corr) {
-      if (!corr.IsMap()) return Error(corr, "'correlation' must be a map");
-      type = corr["type"] && corr["type"].IsScalar() ? corr["type"].Scalar() : "";
+      if (!corr.IsMap()) {
+        return Error(corr, absence ? "'absence' must be a map {group_by: [...], after: DURATION}"
+                                   : "'correlation' must be a map");
+      }
+      type = absence                                   ? "absence"
+             : corr["type"] && corr["type"].IsScalar() ? corr["type"].Scalar()
+                                                       : "";
       for (auto it = corr.begin(); it != corr.end(); ++it) {
-        static const std::set<std::string> kKeys = {"type",  "group_by", "window",
+        static const std::set<std::string> kKeys = {"type",  "group_by", "window", "after",
                                                     "count", "field",    "steps"};
-        if (!kKeys.count(it->first.Scalar())) {
-          return Error(it->first, "unknown key '" + it->first.Scalar() + "' in correlation");
+        static const std::set<std::string> kAbsenceKeys = {"group_by", "after"};
+        if (!(absence ? kAbsenceKeys : kKeys).count(it->first.Scalar())) {
+          return Error(it->first, "unknown key '" + it->first.Scalar() + "' in " +
+                                      (absence ? "absence" : "correlation"));
         }
       }
       if (corr["group_by"]) {
@@ -120,6 +132,8 @@ class NativeRule {
         if (!Match(n_["match"], &d, &d.cond)) return false;
       } else if (n_["condition"]) {
         if (!Condition(selections, names, &d)) return false;
+      } else if (type == "absence") {
+        d.cond = ExprDef::Of(ExprDef::Kind::kTrue);  // every event of the log source counts
       } else {
         return Error(n_, "missing 'match' (or 'selections' and 'condition')");
       }
@@ -139,12 +153,22 @@ class NativeRule {
           if (field.empty()) return Error(corr, "a distinct correlation needs 'field'");
           out->def.distinct_keys = {field};
         }
+      } else if (type == "absence") {
+        out->def.corr = CorrType::kAbsence;
       } else if (type != "match") {
-        return Error(corr["type"] ? corr["type"] : corr,
-                     "unknown correlation type '" + type + "' (threshold, distinct, sequence)");
+        return Error(
+            corr["type"] ? corr["type"] : corr,
+            "unknown correlation type '" + type + "' (threshold, distinct, sequence, absence)");
       }
     }
-    if (out->def.corr != CorrType::kNone) {
+    if (out->def.corr == CorrType::kAbsence) {
+      // `after` (or `window` in the correlation form): the silence that raises the alert.
+      const YAML::Node a = corr["after"] ? corr["after"] : corr["window"];
+      if (!a || !a.IsScalar() || !ParseDuration(a.Scalar(), &out->def.window_ns) ||
+          out->def.window_ns <= 0) {
+        return Error(a ? a : corr, "'after' must be a duration like 15m");
+      }
+    } else if (out->def.corr != CorrType::kNone) {
       std::string w = corr["window"] && corr["window"].IsScalar() ? corr["window"].Scalar() : "";
       if (!ParseDuration(w, &out->def.window_ns)) {
         return Error(corr["window"] ? corr["window"] : corr, "'window' must be a duration like 5m");

@@ -8,12 +8,19 @@
 // cannot evict another's groups), bounded by `max_groups_per_rule` with least-recently-used
 // eviction (counted).
 //
+// Wall time: Tick(now) is the engine's clock. Absence rules (`absence: {group_by, after}`) fire
+// from it: a group seen before (its last matching record, by receive time) that has sent no
+// matching record for `after` raises one alert at the first Tick past that, and again only after
+// it came back and went silent again. Tick also expires correlation and suppression state whose
+// window has passed, taking event time to advance with the wall clock since a rule last saw an
+// event, so that state stays bounded when no events come.
+//
 // Reload: Reload() swaps in a new RuleSet; rules whose normalized definition is unchanged
 // (RuleInfo::definition_hash) keep their correlation state, suppression state and counters.
 //
-// Thread-safety: NOT thread-safe. One thread calls Process() and Reload() (the daemon calls it
-// from the storage writer's on_stored callback); Stats() may only be called from that thread too,
-// or under the caller's own lock.
+// Thread-safety: NOT thread-safe. One thread calls Process(), Tick() and Reload() (the daemon
+// calls Process from the storage writer's on_stored callback); Stats() may only be called from
+// that thread too, or under the caller's own lock.
 #pragma once
 
 #include <cstddef>
@@ -55,7 +62,8 @@ struct RuleStats {
 
 struct EngineStats {
   std::uint64_t events = 0;           // Process() calls
-  std::uint64_t regex_fallbacks = 0;  // RE2::Set DFA out of memory; patterns matched one by one
+  std::uint64_t regex_fallbacks = 0;  // unused since the literal prefilter; always 0
+  std::uint64_t ticks = 0;            // Tick() calls
 };
 
 class Engine {
@@ -69,6 +77,12 @@ class Engine {
   // Evaluates every applicable rule against the record and appends the alerts it causes to
   // *alerts (which is not cleared). REQUIRES: alerts != nullptr.
   void Process(const Record& record, std::vector<Alert>* alerts);
+
+  // Advances the engine's wall clock to now_ns (ns since the Unix epoch, UTC; the same clock as
+  // RawRecord::received_ns): appends the alerts of absence rules whose groups went silent to
+  // *alerts (not cleared), and expires correlation state past its window. Call it every few
+  // seconds; alerts come at most one tick late. REQUIRES: alerts != nullptr.
+  void Tick(std::int64_t now_ns, std::vector<Alert>* alerts);
 
   // Replaces the rule set, keeping the state of rules whose definition_hash is unchanged.
   // REQUIRES: rules != nullptr.

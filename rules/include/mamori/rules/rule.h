@@ -54,7 +54,7 @@ struct RuleInfo {
   std::string description;
   Severity severity = Severity::kMedium;
   std::vector<std::string> tags;
-  std::string kind;    // "match", "threshold", "distinct", "sequence", "temporal"
+  std::string kind;    // "match", "threshold", "distinct", "sequence", "temporal", "absence"
   std::string origin;  // "mamori" or "sigma"
   std::string file;    // where it was defined
   int line = 0;

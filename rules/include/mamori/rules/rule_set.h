@@ -1,8 +1,9 @@
 // RuleSet: a compiled, immutable set of rules, produced by the loader (loader.h).
 //
-// Compilation (see rules/README.md, "How rules are evaluated"): every string condition of every
-// rule on the same event field goes into one RE2::Set (plus hash sets for exact values), so an
-// event's field is scanned once whatever the number of rules; rules are grouped by their log
+// Compilation (see rules/README.md, "Evaluation and its cost"): every string condition of every
+// rule on the same event field goes into one matcher (a literal scanner that folds ASCII case,
+// a FilteredRE2 for the other regexes, hash indexes for exact values), so an event's field is
+// scanned once whatever the number of rules; rules are grouped by their log
 // source constraints and indexed on one constraint field, so an event only meets the rules whose
 // log source it can satisfy.
 //
@@ -25,10 +26,8 @@ struct Compiled;
 }
 
 struct CompileOptions {
-  // Memory budget of each per-field RE2::Set and each single RE2, in bytes (RE2's max_mem: the
-  // compiled program and its DFA cache share it). When a Set's DFA runs out of memory at match
-  // time the engine falls back to matching the field's patterns one by one (counted in
-  // EngineStats::regex_fallbacks). Default: 64 MiB.
+  // Memory budget of each RE2 regex, in bytes (RE2's max_mem: the compiled program and its DFA
+  // cache share it). Default: 64 MiB.
   std::int64_t max_mem = 64ll << 20;
 };
 
@@ -47,7 +46,7 @@ class RuleSet {
   int Find(std::string_view id) const;
   // Samples embedded in the rule files, in file order.
   const std::vector<RuleSample>& samples() const;
-  // Patterns compiled into RE2::Sets, and the number of per-field matchers.
+  // String patterns (literal or regex) in the field matchers, and the number of matchers.
   std::size_t pattern_count() const;
   std::size_t field_matcher_count() const;
 
