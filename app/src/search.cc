@@ -29,13 +29,11 @@ filters:
 }  // namespace
 
 int SearchCommand(const std::vector<std::string>& args) {
-  FlagSpec spec{{"data-dir", "from", "to", "host", "app", "severity", "pattern", "limit",
-                 "cursor"},
+  FlagSpec spec{{"data-dir", "from", "to", "host", "app", "severity", "pattern", "limit", "cursor"},
                 {"help"}};
   auto flags = Flags::Parse(args, spec);
   if (!flags.ok()) {
-    std::fprintf(stderr, "mamori search: %s\n\n%s", flags.status().message().c_str(),
-                 kSearchUsage);
+    std::fprintf(stderr, "mamori search: %s\n\n%s", flags.status().message().c_str(), kSearchUsage);
     return kExitUsage;
   }
   if (flags->Has("help")) {
@@ -71,8 +69,8 @@ int SearchCommand(const std::vector<std::string>& args) {
     return page.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   for (const auto& r : page->records) {
-    std::string line = storage::RecordToJson(r).dump(-1, ' ', false,
-                                                     nlohmann::json::error_handler_t::replace);
+    std::string line =
+        storage::RecordToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stdout);
   }

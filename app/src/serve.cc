@@ -28,8 +28,7 @@ A rule that fails to load is logged (file:line, rule id) and left out; the other
 path that does not exist is a config error (exit 2). SIGHUP reloads the rules.
 )";
 
-Status Override(Config* c, ListenerConfig::Kind kind, const std::string& addr,
-                const char* flag) {
+Status Override(Config* c, ListenerConfig::Kind kind, const std::string& addr, const char* flag) {
   auto hp = ParseHostPort(addr);
   if (!hp.ok()) return Status::InvalidArgument(std::string(flag) + ": " + hp.status().message());
   for (auto& l : c->listeners) {

@@ -50,9 +50,12 @@ class MapReader {
     std::string s;
     bool present = node_[k] && !node_[k].IsNull();
     if (Status st = Str(k, &s); !st.ok() || !present) return st;
-    if (s == "true" || s == "yes" || s == "on") *out = true;
-    else if (s == "false" || s == "no" || s == "off") *out = false;
-    else return Status::InvalidArgument(Key(k) + ": expected true or false, got " + Quote(s));
+    if (s == "true" || s == "yes" || s == "on")
+      *out = true;
+    else if (s == "false" || s == "no" || s == "off")
+      *out = false;
+    else
+      return Status::InvalidArgument(Key(k) + ": expected true or false, got " + Quote(s));
     return Status::Ok();
   }
   template <typename N>
@@ -105,22 +108,25 @@ class MapReader {
   std::string path_;
 };
 
-#define MAMORI_RETURN_IF_ERROR(expr)       \
-  do {                                     \
-    ::mamori::Status _st = (expr);         \
-    if (!_st.ok()) return _st;             \
+#define MAMORI_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::mamori::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 Status LoadListener(const YAML::Node& node, const std::string& path, ListenerConfig* l) {
   MapReader r(node, path);
-  MAMORI_RETURN_IF_ERROR(r.Check({"name", "type", "address", "max_message_size", "timezone",
-                                  "format", "max_connections", "idle_timeout",
-                                  "receive_buffer_size"}));
+  MAMORI_RETURN_IF_ERROR(
+      r.Check({"name", "type", "address", "max_message_size", "timezone", "format",
+               "max_connections", "idle_timeout", "receive_buffer_size"}));
   std::string type;
   MAMORI_RETURN_IF_ERROR(r.Str("type", &type));
-  if (type == "syslog_udp") l->kind = ListenerConfig::Kind::kSyslogUdp;
-  else if (type == "syslog_tcp") l->kind = ListenerConfig::Kind::kSyslogTcp;
-  else if (type.empty()) return Status::InvalidArgument(r.Key("type") + ": required");
+  if (type == "syslog_udp")
+    l->kind = ListenerConfig::Kind::kSyslogUdp;
+  else if (type == "syslog_tcp")
+    l->kind = ListenerConfig::Kind::kSyslogTcp;
+  else if (type.empty())
+    return Status::InvalidArgument(r.Key("type") + ": required");
   else {
     return Status::InvalidArgument(r.Key("type") + ": expected syslog_udp or syslog_tcp, got " +
                                    Quote(type));
@@ -137,7 +143,8 @@ Status LoadListener(const YAML::Node& node, const std::string& path, ListenerCon
   MAMORI_RETURN_IF_ERROR(r.Str("timezone", &tz));
   if (!tz.empty()) {
     auto off = ParseUtcOffset(tz);
-    if (!off.ok()) return Status::InvalidArgument(r.Key("timezone") + ": " + off.status().message());
+    if (!off.ok())
+      return Status::InvalidArgument(r.Key("timezone") + ": " + off.status().message());
     l->utc_offset_minutes = *off;
   }
   MAMORI_RETURN_IF_ERROR(r.Str("format", &l->format));
@@ -150,8 +157,8 @@ Status LoadListener(const YAML::Node& node, const std::string& path, ListenerCon
 Status LoadEvidence(const YAML::Node& n, EvidenceConfig* e) {
   if (!n || n.IsNull()) return Status::Ok();
   MapReader r(n, "evidence");
-  MAMORI_RETURN_IF_ERROR(r.Check({"chain", "checkpoint_interval", "checkpoint_file",
-                                  "checkpoint_syslog", "key_file"}));
+  MAMORI_RETURN_IF_ERROR(r.Check(
+      {"chain", "checkpoint_interval", "checkpoint_file", "checkpoint_syslog", "key_file"}));
   MAMORI_RETURN_IF_ERROR(r.Bool("chain", &e->chain));
   MAMORI_RETURN_IF_ERROR(r.DurationMs("checkpoint_interval", &e->checkpoint_interval_ms));
   if (e->checkpoint_interval_ms < 100) {
@@ -187,10 +194,14 @@ Status LoadRetention(const YAML::Node& n, RetentionConfig* rc) {
 }
 
 Status ParseClass(const std::string& key, const std::string& s, InfoClass* out) {
-  if (s == "I" || s == "1") *out = InfoClass::kI;
-  else if (s == "II" || s == "2") *out = InfoClass::kII;
-  else if (s == "III" || s == "3") *out = InfoClass::kIII;
-  else return Status::InvalidArgument(key + ": expected I, II or III, got " + Quote(s));
+  if (s == "I" || s == "1")
+    *out = InfoClass::kI;
+  else if (s == "II" || s == "2")
+    *out = InfoClass::kII;
+  else if (s == "III" || s == "3")
+    *out = InfoClass::kIII;
+  else
+    return Status::InvalidArgument(key + ": expected I, II or III, got " + Quote(s));
   return Status::Ok();
 }
 
@@ -205,7 +216,8 @@ Status LoadClassification(const YAML::Node& n, ClassificationConfig* cc) {
     MAMORI_RETURN_IF_ERROR(mr.Bool("mask", &cc->mask_my_number));
   }
   if (YAML::Node rules = r.Get("rules"); rules && !rules.IsNull()) {
-    if (!rules.IsSequence()) return Status::InvalidArgument("classification.rules: expected a list");
+    if (!rules.IsSequence())
+      return Status::InvalidArgument("classification.rules: expected a list");
     for (std::size_t i = 0; i < rules.size(); ++i) {
       std::string path = "classification.rules[" + std::to_string(i) + "]";
       MapReader rr(rules[i], path);
@@ -293,9 +305,9 @@ Status LoadRules(const YAML::Node& n, RulesConfig* rc) {
 Status LoadRoot(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();  // empty file: all defaults
   MapReader r(root, "");
-  MAMORI_RETURN_IF_ERROR(r.Check({"data_dir", "listeners", "http", "storage", "pipeline",
-                                  "log_level", "evidence", "retention", "classification",
-                                  "sources", "rules"}));
+  MAMORI_RETURN_IF_ERROR(
+      r.Check({"data_dir", "listeners", "http", "storage", "pipeline", "log_level", "evidence",
+               "retention", "classification", "sources", "rules"}));
   MAMORI_RETURN_IF_ERROR(r.Str("data_dir", &c->data_dir));
   MAMORI_RETURN_IF_ERROR(r.Str("log_level", &c->log_level));
   if (YAML::Node ls = r.Get("listeners"); ls && !ls.IsNull()) {
@@ -325,8 +337,7 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   if (YAML::Node p = r.Get("pipeline"); p && !p.IsNull()) {
     MapReader pr(p, "pipeline");
     MAMORI_RETURN_IF_ERROR(pr.Check({"queue_capacity"}));
-    MAMORI_RETURN_IF_ERROR(
-        pr.Uint("queue_capacity", &c->pipeline.queue_capacity, 1, 100'000'000));
+    MAMORI_RETURN_IF_ERROR(pr.Uint("queue_capacity", &c->pipeline.queue_capacity, 1, 100'000'000));
   }
   MAMORI_RETURN_IF_ERROR(LoadEvidence(r.Get("evidence"), &c->evidence));
   MAMORI_RETURN_IF_ERROR(LoadRetention(r.Get("retention"), &c->retention));
@@ -379,12 +390,18 @@ Result<std::int64_t> ParseDurationMs(std::string_view s) {
   }
   std::string_view unit = s.substr(i);
   std::int64_t mult;
-  if (unit.empty() || unit == "s") mult = 1000;
-  else if (unit == "ms") mult = 1;
-  else if (unit == "m") mult = 60'000;
-  else if (unit == "h") mult = 3'600'000;
-  else if (unit == "d") mult = 86'400'000;
-  else return Status::InvalidArgument("unknown duration unit in " + Quote(s) + " (ms, s, m, h, d)");
+  if (unit.empty() || unit == "s")
+    mult = 1000;
+  else if (unit == "ms")
+    mult = 1;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else if (unit == "d")
+    mult = 86'400'000;
+  else
+    return Status::InvalidArgument("unknown duration unit in " + Quote(s) + " (ms, s, m, h, d)");
   return static_cast<std::int64_t>(n) * mult;
 }
 
@@ -397,14 +414,22 @@ Result<std::uint64_t> ParseBytes(std::string_view s) {
   }
   std::string_view unit = s.substr(i);
   std::uint64_t mult;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB") mult = 1ull << 10;
-  else if (unit == "MiB") mult = 1ull << 20;
-  else if (unit == "GiB") mult = 1ull << 30;
-  else if (unit == "KB") mult = 1000;
-  else if (unit == "MB") mult = 1000'000;
-  else if (unit == "GB") mult = 1000'000'000;
-  else return Status::InvalidArgument("unknown size unit in " + Quote(s) + " (KiB, MiB, GiB)");
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB")
+    mult = 1ull << 10;
+  else if (unit == "MiB")
+    mult = 1ull << 20;
+  else if (unit == "GiB")
+    mult = 1ull << 30;
+  else if (unit == "KB")
+    mult = 1000;
+  else if (unit == "MB")
+    mult = 1000'000;
+  else if (unit == "GB")
+    mult = 1000'000'000;
+  else
+    return Status::InvalidArgument("unknown size unit in " + Quote(s) + " (KiB, MiB, GiB)");
   return n * mult;
 }
 

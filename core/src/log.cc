@@ -13,10 +13,14 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 const char* Name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info ";
-    case Level::kWarn: return "warn ";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info ";
+    case Level::kWarn:
+      return "warn ";
+    case Level::kError:
+      return "error";
   }
   return "?";
 }
@@ -25,11 +29,16 @@ const char* Name(Level l) {
 void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
 
 bool SetLevel(std::string_view name) {
-  if (name == "debug") SetLevel(Level::kDebug);
-  else if (name == "info") SetLevel(Level::kInfo);
-  else if (name == "warn") SetLevel(Level::kWarn);
-  else if (name == "error") SetLevel(Level::kError);
-  else return false;
+  if (name == "debug")
+    SetLevel(Level::kDebug);
+  else if (name == "info")
+    SetLevel(Level::kInfo);
+  else if (name == "warn")
+    SetLevel(Level::kWarn);
+  else if (name == "error")
+    SetLevel(Level::kError);
+  else
+    return false;
   return true;
 }
 

@@ -1,26 +1,34 @@
 #include "mamori/core/record.h"
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 namespace mamori {
 
 std::string_view TransportName(Transport t) {
   switch (t) {
-    case Transport::kUdp: return "udp";
-    case Transport::kTcp: return "tcp";
-    case Transport::kTls: return "tls";
-    case Transport::kHttp: return "http";
-    case Transport::kFile: return "file";
+    case Transport::kUdp:
+      return "udp";
+    case Transport::kTcp:
+      return "tcp";
+    case Transport::kTls:
+      return "tls";
+    case Transport::kHttp:
+      return "http";
+    case Transport::kFile:
+      return "file";
   }
   return "unknown";
 }
 
 std::string_view InfoClassName(InfoClass c) {
   switch (c) {
-    case InfoClass::kI: return "I";
-    case InfoClass::kII: return "II";
-    case InfoClass::kIII: return "III";
+    case InfoClass::kI:
+      return "I";
+    case InfoClass::kII:
+      return "II";
+    case InfoClass::kIII:
+      return "III";
   }
   return "III";
 }

@@ -5,13 +5,26 @@ namespace mamori {
 std::string Status::ToString() const {
   const char* name = "OK";
   switch (code_) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: name = "InvalidArgument"; break;
-    case Code::kNotFound: name = "NotFound"; break;
-    case Code::kCorruption: name = "Corruption"; break;
-    case Code::kIOError: name = "IOError"; break;
-    case Code::kUnavailable: name = "Unavailable"; break;
-    case Code::kInternal: name = "Internal"; break;
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      name = "InvalidArgument";
+      break;
+    case Code::kNotFound:
+      name = "NotFound";
+      break;
+    case Code::kCorruption:
+      name = "Corruption";
+      break;
+    case Code::kIOError:
+      name = "IOError";
+      break;
+    case Code::kUnavailable:
+      name = "Unavailable";
+      break;
+    case Code::kInternal:
+      name = "Internal";
+      break;
   }
   return std::string(name) + ": " + message_;
 }

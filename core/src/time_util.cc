@@ -63,8 +63,8 @@ Result<std::int64_t> ParseRfc3339(std::string_view s) {
                                    std::string(s) + "'");
   };
   int Y, M, D, h, m, sec;
-  if (!Digits(s, 0, 4, &Y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &M) ||
-      s[7] != '-' || !Digits(s, 8, 2, &D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (!Digits(s, 0, 4, &Y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &M) || s[7] != '-' ||
+      !Digits(s, 8, 2, &D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &m) || s[16] != ':' ||
       !Digits(s, 17, 2, &sec)) {
     return bad();

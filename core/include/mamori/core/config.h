@@ -19,8 +19,8 @@
 namespace mamori {
 
 struct HostPort {
-  std::string host;        // literal address or name; IPv6 without brackets
-  std::uint16_t port = 0;  // 0 = let the kernel choose (the bound port is logged)
+  std::string host;              // literal address or name; IPv6 without brackets
+  std::uint16_t port = 0;        // 0 = let the kernel choose (the bound port is logged)
   std::string ToString() const;  // "127.0.0.1:5514", "[::1]:5514"
 };
 // Parses "HOST:PORT", "[V6]:PORT". The port must be 0..65535.
@@ -52,8 +52,8 @@ struct ListenerConfig {
 };
 
 struct HttpConfig {
-  bool enabled = true;                      // Default: true
-  HostPort address{"127.0.0.1", 8514};      // Default: 127.0.0.1:8514
+  bool enabled = true;                            // Default: true
+  HostPort address{"127.0.0.1", 8514};            // Default: 127.0.0.1:8514
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // request bodies above this get 413
 };
 
@@ -98,12 +98,12 @@ struct RetentionConfig {
 // A rule that assigns an information class to matching events (first match wins; events that
 // match none keep class III unless the My Number detector marks them class I).
 struct ClassRule {
-  std::string name;             // for diagnostics and metrics
+  std::string name;  // for diagnostics and metrics
   InfoClass info_class = InfoClass::kII;
-  std::string host;             // exact host, "" = any
-  std::string app;              // exact app, "" = any
+  std::string host;               // exact host, "" = any
+  std::string app;                // exact app, "" = any
   std::string field = "message";  // event member or field key the pattern applies to
-  std::string pattern;          // RE2, unanchored; "" = matches when host/app match
+  std::string pattern;            // RE2, unanchored; "" = matches when host/app match
 };
 
 struct ClassificationConfig {
@@ -125,13 +125,13 @@ struct SourceConfig {
 };
 
 struct RulesConfig {
-  std::vector<std::string> paths;  // rule files or directories. Default: none
-  std::size_t max_groups_per_rule = 10'000;      // correlation state bound. Default: 10000
+  std::vector<std::string> paths;                 // rule files or directories. Default: none
+  std::size_t max_groups_per_rule = 10'000;       // correlation state bound. Default: 10000
   std::int64_t allowed_lateness_ms = 5 * 60'000;  // event-time lateness accepted. Default: 5m
 };
 
 struct Config {
-  std::string data_dir = "mamori-data";  // relative paths are relative to the working directory
+  std::string data_dir = "mamori-data";   // relative paths are relative to the working directory
   std::vector<ListenerConfig> listeners;  // DefaultConfig(): UDP and TCP on 127.0.0.1:5514
   HttpConfig http;
   StorageConfig storage;

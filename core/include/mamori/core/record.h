@@ -29,18 +29,18 @@ enum RawFlags : std::uint32_t {
 // What arrived on the wire, exactly. Framing (the LF or the octet count) is removed; nothing else
 // is: no trimming, no charset conversion, no NUL stripping.
 struct RawRecord {
-  std::string bytes;                 // the message as received (a prefix when truncated)
-  std::int64_t received_ns = 0;      // wall clock at receipt, ns since the Unix epoch (UTC)
-  std::string listener;              // the configured listener name, e.g. "syslog-tcp"
+  std::string bytes;             // the message as received (a prefix when truncated)
+  std::int64_t received_ns = 0;  // wall clock at receipt, ns since the Unix epoch (UTC)
+  std::string listener;          // the configured listener name, e.g. "syslog-tcp"
   Transport transport = Transport::kUdp;
-  std::string peer;                  // sender address "ip:port" ("[v6]:port" for IPv6)
-  std::uint32_t flags = 0;           // RawFlags
-  std::uint64_t original_size = 0;   // length on the wire; > bytes.size() only when truncated
+  std::string peer;                 // sender address "ip:port" ("[v6]:port" for IPv6)
+  std::uint32_t flags = 0;          // RawFlags
+  std::uint64_t original_size = 0;  // length on the wire; > bytes.size() only when truncated
 };
 
 // Bits of Event::time_flags: how much of event_time was inferred rather than read.
 enum TimeFlags : std::uint8_t {
-  kTimeFromReceipt = 1u << 0,  // the message had no usable timestamp: event_time = received_ns
+  kTimeFromReceipt = 1u << 0,   // the message had no usable timestamp: event_time = received_ns
   kTimeYearInferred = 1u << 1,  // RFC 3164: no year; the year closest to the receive time
   kTimeZoneInferred = 1u << 2,  // no UTC offset; the listener's configured zone was applied
 };
@@ -56,14 +56,14 @@ struct Event {
   std::int64_t event_time_ns = 0;  // ns since the Unix epoch (UTC)
   std::uint8_t time_flags = 0;     // TimeFlags
   std::string host;
-  std::string app;                 // syslog APP-NAME / TAG
-  std::string procid;              // syslog PROCID / pid in TAG[pid]
-  std::string msgid;               // RFC 5424 MSGID
-  int facility = -1;               // 0..23, -1 when the message carried none
-  int severity = -1;               // 0 (emergency) .. 7 (debug), -1 when none
-  std::string message;             // the free-text part
-  std::string format;              // parser that produced it: "rfc5424", "rfc3164", "json", "unparsed"...
-  std::vector<Field> fields;       // flat, dotted keys; order of extraction
+  std::string app;      // syslog APP-NAME / TAG
+  std::string procid;   // syslog PROCID / pid in TAG[pid]
+  std::string msgid;    // RFC 5424 MSGID
+  int facility = -1;    // 0..23, -1 when the message carried none
+  int severity = -1;    // 0 (emergency) .. 7 (debug), -1 when none
+  std::string message;  // the free-text part
+  std::string format;   // parser that produced it: "rfc5424", "rfc3164", "json", "unparsed"...
+  std::vector<Field> fields;  // flat, dotted keys; order of extraction
   InfoClass info_class = InfoClass::kIII;
 
   bool time_inferred() const { return time_flags != 0; }
