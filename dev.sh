@@ -8,25 +8,26 @@ set -euo pipefail
 cd "$(dirname "$0")"
 BUILD_DIR=${MAMORI_BUILD_DIR:-build}
 
+# build PROFILE [TARGET]: installs the packages of PROFILE (scripts/deps.sh), configures, builds.
 build() {
-  bash scripts/deps.sh
+  bash scripts/deps.sh "$1"
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD_DIR"
+  cmake --build "$BUILD_DIR" ${2:+--target "$2"}
 }
 
 cmd=${1:-}
 shift || true
 case "$cmd" in
   serve)
-    build
+    build build mamori
     exec "$BUILD_DIR/app/mamori" serve "$@"
     ;;
   test)
-    build
+    build test
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 900
     ;;
   build)
-    build
+    build test
     ;;
   *)
     echo "usage: ./dev.sh serve [mamori serve flags] | ./dev.sh test | ./dev.sh build" >&2
