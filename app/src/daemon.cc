@@ -253,6 +253,14 @@ Status Daemon::Impl::StartHttp() {
   http->Route("GET", "/api/v1/verify", [this](const api::Request& r) { return Verify(r); });
   http->Route("GET", "/api/v1/incidents",
               [this](const api::Request& r) { return detection->ListIncidents(r); });
+  http->Route("GET", "/api/v1/incident",
+              [this](const api::Request& r) { return detection->GetIncident(r); });
+  for (const char* action : Detection::kIncidentActions) {
+    http->Route("POST", std::string("/api/v1/incident/") + action,
+                [this, a = std::string(action)](const api::Request& r) {
+                  return detection->IncidentAction(a, r);
+                });
+  }
   http->Route("POST", "/api/v1/rules/reload",
               [this](const api::Request& r) { return detection->ReloadRules(r); });
   if (Status st = http->Start(); !st.ok()) return st;

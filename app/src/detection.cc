@@ -1,5 +1,6 @@
 #include "detection.h"
 
+#include <charconv>
 #include <csignal>
 #include <set>
 
@@ -248,6 +249,79 @@ api::Response Detection::ListIncidents(const api::Request& req) const {
                     ? nlohmann::json(std::to_string(list->back().id))
                     : nlohmann::json(nullptr);
   return JsonResponse(out);
+}
+
+namespace {
+
+// The incident id of ?id=N: 0 (and *error set) when missing or bad.
+std::uint64_t IncidentIdParam(const api::Request& req, api::Response* error) {
+  for (const auto& [k, v] : req.params) {
+    if (k != "id") {
+      *error = api::JsonError(400, "unknown parameter '" + k + "'");
+      return 0;
+    }
+  }
+  const std::string v = req.param("id");
+  std::uint64_t id = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || id == 0) {
+    *error = api::JsonError(400, "id: expected an incident id (1, 2, ...), got '" + v + "'");
+    return 0;
+  }
+  return id;
+}
+
+}  // namespace
+
+api::Response Detection::GetIncident(const api::Request& req) const {
+  api::Response err;
+  std::uint64_t id = IncidentIdParam(req, &err);
+  if (id == 0) return err;
+  auto inc = store_->Get(id);
+  if (!inc.ok()) return api::JsonError(500, inc.status().message());
+  if (!inc->has_value())
+    return api::JsonError(404, "incident " + std::to_string(id) + " not found");
+  return JsonResponse(incidents::IncidentToJson(**inc));
+}
+
+api::Response Detection::IncidentAction(const std::string& action, const api::Request& req) {
+  api::Response err;
+  std::uint64_t id = IncidentIdParam(req, &err);
+  if (id == 0) return err;
+  nlohmann::json body = nlohmann::json::object();
+  if (!req.body.empty()) {
+    body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return api::JsonError(400, "body: expected a JSON object");
+  }
+  std::string actor = "local", text, owner;
+  bool has_owner = false;
+  for (const auto& [k, v] : body.items()) {
+    std::string* dst = k == "actor"   ? &actor
+                       : k == "text"  ? &text
+                       : k == "owner" ? &owner
+                                      : nullptr;
+    if (dst == nullptr) return api::JsonError(400, "body: unknown field '" + k + "'");
+    if (!v.is_string()) return api::JsonError(400, k + ": expected a string");
+    *dst = v.get<std::string>();
+    if (k == "owner") has_owner = true;
+  }
+  incidents::ChangeResult r;
+  incidents::Action act;
+  if (action == "assign") {
+    if (!has_owner) return api::JsonError(400, "owner: required (\"\" to unassign)");
+    r = manager_->Assign(id, owner, actor);
+  } else if (action == "note") {
+    if (has_owner) return api::JsonError(400, "owner: not a field of note");
+    r = manager_->AddNote(id, text, actor);
+  } else if (incidents::ParseAction(action, &act)) {
+    if (has_owner) return api::JsonError(400, "owner: not a field of " + action);
+    r = manager_->Change(id, act, actor, text);
+  } else {
+    return api::JsonError(404, "unknown incident action '" + action + "'");
+  }
+  if (!r.ok()) return api::JsonError(r.http_status(), r.message);
+  log::Info("incidents", "incident " + std::to_string(id) + ": " + action + " by " + actor);
+  return JsonResponse(incidents::IncidentToJson(r.incident));
 }
 
 api::Response Detection::ReloadRules(const api::Request&) { return JsonResponse(Reload()); }

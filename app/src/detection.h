@@ -2,13 +2,16 @@
 // every stored batch through the engine on the storage writer thread (so alerts cite durable
 // evidence sequence numbers), turns alerts into incidents, reloads the rules on SIGHUP and on
 // POST /api/v1/rules/reload (rules whose definition is unchanged keep their correlation state),
-// and serves GET /api/v1/incidents.
+// and serves the incident API: GET /api/v1/incidents, GET /api/v1/incident?id=N and
+// POST /api/v1/incident/{acknowledge,start,resolve,close,reopen,assign,note}?id=N.
 //
 // Also here: the conversions the rule tools share (alert and load report as JSON).
 //
 // Threads: OnStored runs on the writer thread; Reload, Tick and the HTTP handlers on I/O
-// threads. The engine and the manager are guarded by one mutex (uncontended except during a
-// reload or a tick); listing incidents reads RocksDB without it.
+// threads. The engine (and alert delivery) is guarded by one mutex (uncontended except during a
+// reload or a tick); listing incidents reads RocksDB without it. Incident changes from the API
+// call the manager directly: it is thread-safe and serializes them with the writer thread's alert
+// updates (see incidents/manager.h).
 #pragma once
 
 #include <atomic>
@@ -95,6 +98,15 @@ class Detection {
 
   // HTTP handlers: GET /api/v1/incidents, POST /api/v1/rules/reload.
   api::Response ListIncidents(const api::Request& req) const;
+  // GET /api/v1/incident?id=N: one incident (404 when unknown).
+  api::Response GetIncident(const api::Request& req) const;
+  // POST /api/v1/incident/{action}?id=N, action one of kIncidentActions. Body: a JSON object
+  // (may be empty) with "actor" (default "local"), "text" (note; optional comment on a state
+  // change) and "owner" (assign). 400 on bad input naming the field, 404 unknown incident, 409
+  // a move the incident's state does not allow. Returns the incident after the change.
+  api::Response IncidentAction(const std::string& action, const api::Request& req);
+  static constexpr const char* kIncidentActions[] = {"acknowledge", "start",  "resolve", "close",
+                                                     "reopen",      "assign", "note"};
   api::Response ReloadRules(const api::Request& req);
 
  private:

@@ -18,7 +18,8 @@ commands:
   verify-bundle  verify an evidence bundle without the database: mamori verify-bundle BUNDLE
   key       print the checkpoint signing public key: mamori key export --data-dir DIR
   rules     rule tools: mamori rules test RULES... [--log FILE]; mamori rules backtest ...
-  incidents list incidents offline (read-only): mamori incidents --data-dir DIR [--status S]
+  incidents list, show and work incidents: mamori incidents list|show|ack|start|resolve|close|
+            reopen|assign|note ... (changes go through the daemon's API: --server URL)
   version   print the version
   help      this text
 

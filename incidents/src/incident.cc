@@ -10,6 +10,27 @@ constexpr std::array<std::string_view, kNumSeverities> kSeverityNames = {"info",
 constexpr std::array<std::string_view, 6> kStatusNames = {"new",      "acknowledged", "in_progress",
                                                           "resolved", "closed",       "reopened"};
 
+constexpr std::array<std::string_view, 5> kActionNames = {"acknowledge", "start", "resolve",
+                                                          "close", "reopen"};
+constexpr std::array<std::string_view, 5> kKindNames = {"created", "alert", "state", "assign",
+                                                        "note"};
+
+template <std::size_t N>
+bool ParseName(const std::array<std::string_view, N>& names, std::string_view name,
+               std::size_t* out) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name) {
+      *out = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+nlohmann::json TimeOrNull(std::int64_t ns) {
+  return ns == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatRfc3339(ns));
+}
+
 nlohmann::json FieldsObject(const std::vector<Field>& fields) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& f : fields) {
@@ -57,6 +78,57 @@ bool ParseStatus(std::string_view name, IncidentStatus* out) {
   return false;
 }
 
+std::string_view ActionName(Action a) {
+  auto i = static_cast<std::size_t>(a);
+  return i < kActionNames.size() ? kActionNames[i] : "unknown";
+}
+
+bool ParseAction(std::string_view name, Action* out) {
+  std::size_t i = 0;
+  if (!ParseName(kActionNames, name, &i)) return false;
+  *out = static_cast<Action>(i);
+  return true;
+}
+
+std::string_view TimelineKindName(TimelineKind k) {
+  auto i = static_cast<std::size_t>(k);
+  return i < kKindNames.size() ? kKindNames[i] : "unknown";
+}
+
+bool ParseTimelineKind(std::string_view name, TimelineKind* out) {
+  std::size_t i = 0;
+  if (!ParseName(kKindNames, name, &i)) return false;
+  *out = static_cast<TimelineKind>(i);
+  return true;
+}
+
+bool Transition(IncidentStatus from, Action action, IncidentStatus* to) {
+  using S = IncidentStatus;
+  switch (action) {
+    case Action::kAcknowledge:
+      if (from != S::kNew && from != S::kReopened) return false;
+      *to = S::kAcknowledged;
+      return true;
+    case Action::kStart:
+      if (from != S::kNew && from != S::kAcknowledged && from != S::kReopened) return false;
+      *to = S::kInProgress;
+      return true;
+    case Action::kResolve:
+      if (!IsOpen(from)) return false;
+      *to = S::kResolved;
+      return true;
+    case Action::kClose:
+      if (from == S::kClosed) return false;
+      *to = S::kClosed;
+      return true;
+    case Action::kReopen:
+      if (IsOpen(from)) return false;
+      *to = S::kReopened;
+      return true;
+  }
+  return false;
+}
+
 nlohmann::json IncidentToJson(const Incident& inc) {
   nlohmann::json j;
   j["id"] = inc.id;
@@ -76,6 +148,24 @@ nlohmann::json IncidentToJson(const Incident& inc) {
   j["summary"] = inc.summary;
   j["last_summary"] = inc.last_summary;
   j["fields"] = FieldsObject(inc.fields);
+  j["owner"] = inc.owner;
+  j["acknowledged"] = TimeOrNull(inc.acknowledged_ns);
+  j["resolved"] = TimeOrNull(inc.resolved_ns);
+  nlohmann::json tl = nlohmann::json::array();
+  for (const auto& e : inc.timeline) {
+    nlohmann::json x;
+    x["time"] = FormatRfc3339(e.time_ns);
+    x["actor"] = e.actor;
+    x["kind"] = TimelineKindName(e.kind);
+    if (e.kind == TimelineKind::kState) {
+      x["from"] = StatusName(e.from);
+      x["to"] = StatusName(e.to);
+    }
+    x["text"] = e.text;
+    if (e.kind == TimelineKind::kAlert) x["count"] = e.count;
+    tl.push_back(std::move(x));
+  }
+  j["timeline"] = std::move(tl);
   return j;
 }
 
@@ -102,6 +192,21 @@ std::string EncodeIncident(const Incident& inc) {
   nlohmann::json fields = nlohmann::json::array();
   for (const auto& f : inc.fields) fields.push_back({f.key, f.value});
   j["fields"] = std::move(fields);
+  j["owner"] = inc.owner;
+  j["acknowledged_ns"] = inc.acknowledged_ns;
+  j["resolved_ns"] = inc.resolved_ns;
+  nlohmann::json tl = nlohmann::json::array();
+  for (const auto& e : inc.timeline) {
+    nlohmann::json x = {
+        {"t", e.time_ns}, {"actor", e.actor}, {"kind", TimelineKindName(e.kind)}, {"text", e.text}};
+    if (e.kind == TimelineKind::kState) {
+      x["from"] = StatusName(e.from);
+      x["to"] = StatusName(e.to);
+    }
+    if (e.count != 1) x["count"] = e.count;
+    tl.push_back(std::move(x));
+  }
+  j["timeline"] = std::move(tl);
   // Strings come from rules and logs; invalid UTF-8 is replaced rather than thrown on.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -135,6 +240,27 @@ Result<Incident> DecodeIncident(std::string_view bytes) {
     if (auto it = j.find("fields"); it != j.end() && it->is_array()) {
       for (const auto& f : *it) {
         inc.fields.push_back(Field{f.at(0).get<std::string>(), f.at(1).get<std::string>()});
+      }
+    }
+    inc.owner = Take<std::string>(j, "owner", "");
+    inc.acknowledged_ns = Take<std::int64_t>(j, "acknowledged_ns", 0);
+    inc.resolved_ns = Take<std::int64_t>(j, "resolved_ns", 0);
+    if (auto it = j.find("timeline"); it != j.end() && it->is_array()) {
+      for (const auto& x : *it) {
+        TimelineEntry e;
+        e.time_ns = Take<std::int64_t>(x, "t", 0);
+        e.actor = Take<std::string>(x, "actor", "");
+        if (!ParseTimelineKind(Take<std::string>(x, "kind", ""), &e.kind)) {
+          return Status::Corruption("incident " + std::to_string(inc.id) + ": bad timeline kind");
+        }
+        if (e.kind == TimelineKind::kState &&
+            (!ParseStatus(Take<std::string>(x, "from", ""), &e.from) ||
+             !ParseStatus(Take<std::string>(x, "to", ""), &e.to))) {
+          return Status::Corruption("incident " + std::to_string(inc.id) + ": bad timeline state");
+        }
+        e.text = Take<std::string>(x, "text", "");
+        e.count = Take<std::uint64_t>(x, "count", 1);
+        inc.timeline.push_back(std::move(e));
       }
     }
     return inc;

@@ -59,16 +59,27 @@ Result<ListOptions> ListOptionsFromParams(
             value + "'");
       }
       o.status = st;
+    } else if (key == "severity") {
+      Severity sev;
+      if (!ParseSeverity(value, &sev)) {
+        return Status::InvalidArgument(
+            "severity: expected info, low, medium, high or critical, got '" + value + "'");
+      }
+      o.severity = sev;
+    } else if (key == "rule") {
+      if (value.empty()) return Status::InvalidArgument("rule: expected a rule id");
+      o.rule_id = value;
     } else if (key == "limit") {
       std::uint64_t n = 0;
       if (!ParseUint(value, &n) || n < 1 || n > 1000) {
         return Status::InvalidArgument("limit: expected 1..1000, got '" + value + "'");
       }
       o.limit = n;
-    } else if (key == "before") {
+    } else if (key == "before" || key == "cursor") {
       std::uint64_t n = 0;
+      if (o.before_id) return Status::InvalidArgument(key + ": give before or cursor, not both");
       if (!ParseUint(value, &n)) {
-        return Status::InvalidArgument("before: expected an incident id, got '" + value + "'");
+        return Status::InvalidArgument(key + ": expected an incident id, got '" + value + "'");
       }
       o.before_id = n;
     } else {
@@ -186,6 +197,8 @@ Result<std::vector<Incident>> IncidentStore::List(const ListOptions& options) co
     auto inc = DecodeIncident(std::string_view(it->value().data(), it->value().size()));
     if (!inc.ok()) return inc.status();
     if (options.status && inc->status != *options.status) continue;
+    if (options.severity && inc->severity != *options.severity) continue;
+    if (options.rule_id && inc->rule_id != *options.rule_id) continue;
     out.push_back(std::move(inc).value());
   }
   if (!it->status().ok()) return FromRocks(it->status(), "listing incidents");

@@ -44,6 +44,10 @@ struct IncidentStoreOptions {
 struct ListOptions {
   // Only incidents with this status. Default: any.
   std::optional<IncidentStatus> status;
+  // Only incidents of this severity. Default: any.
+  std::optional<Severity> severity;
+  // Only incidents of this rule id. Default: any.
+  std::optional<std::string> rule_id;
   // Only incidents with an id below this (paging: pass the last id of the previous page).
   // Default: none.
   std::optional<std::uint64_t> before_id;
@@ -52,7 +56,8 @@ struct ListOptions {
 };
 
 // Builds ListOptions from request parameters (key, value), shared by `mamori incidents` and
-// GET /api/v1/incidents. Keys: status (a StatusName), limit (1..1000), before (an id).
+// GET /api/v1/incidents. Keys: status (a StatusName), severity (a SeverityName), rule (a rule
+// id), limit (1..1000), before or cursor (an id: the "next" of the previous page).
 // Unknown keys, repeated keys and bad values are InvalidArgument naming the key.
 Result<ListOptions> ListOptionsFromParams(
     const std::vector<std::pair<std::string, std::string>>& params);
