@@ -121,15 +121,19 @@ DASHBOARDS = {
             stat("Last verification", [(f"mamori_evidence_verify_last_success{{{I}}}",
                                          "{{instance}}")],
                  thresholds=RED_GREEN, mappings={"0": "FAILED", "1": "OK"},
-                 desc="Result of the last chain verification. FAILED: preserve the data and "
-                      "call the CSIRT."),
+                 desc="Result of the last chain verification (GET /api/v1/verify; schedule "
+                      "one, e.g. daily). FAILED: preserve the data and call the CSIRT. No data: "
+                      "no verification since mamori started."),
             stat("Verified ago", [(f"time() - mamori_evidence_verify_last_timestamp_seconds"
-                                   f"{{{I}}}", "{{instance}}")], unit="s"),
+                                   f"{{{I}}}", "{{instance}}")], unit="s",
+                 desc="Decades: no verification since mamori started."),
             stat("Last checkpoint age", [(
                 f"time() - mamori_evidence_checkpoint_last_timestamp_seconds{{{I}}}",
                 "{{instance}}")], unit="s",
                  thresholds=[(None, "green"), (60, "orange"), (300, "red")],
-                 desc="Signed checkpoints are made every evidence.checkpoint_interval."),
+                 desc="Signed checkpoints are made every evidence.checkpoint_interval; the "
+                      "time is refreshed when the chain head had not moved either (an idle store "
+                      "is not stale). Above 300 s fires MamoriCheckpointStale."),
             stat("Unchained records", [(
                 f"mamori_storage_next_sequence{{{I}}} - 1 - "
                 f"mamori_evidence_chain_head_sequence{{{I}}}", "{{instance}}")],
@@ -185,7 +189,8 @@ DASHBOARDS = {
                 "My Number")], desc="POLICY 1.2, 4: specific personal information in logs."),
             stat("Retention last ran", [(
                 f"time() - mamori_retention_last_run_timestamp_seconds{{{I}}}",
-                "{{instance}}")], unit="s", w=12, h=8),
+                "{{instance}}")], unit="s", w=12, h=8,
+                 desc="Decades: not run since mamori started, or no retention.class_* set."),
         ]),
     "mamori-detection": dict(
         title="mamori / Detection and incidents",

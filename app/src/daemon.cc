@@ -179,6 +179,7 @@ api::Response Daemon::Impl::Verify(const api::Request& req) {
   }
   if (config.evidence.chain) vo.checkpoint_file = CheckpointFile();
   const storage::VerifyReport report = storage::VerifyStore(*store, vo);
+  if (evidence) evidence->RecordVerify(report.ok(), SystemClock::Instance().NowNs());
   if (report.failure == storage::VerifyFailure::kError) return api::JsonError(500, report.what);
   api::Response resp;
   resp.body = storage::VerifyReportToJson(report).dump(-1, ' ', false,

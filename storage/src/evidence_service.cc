@@ -30,6 +30,12 @@ prometheus::Counter& Errors(prometheus::Registry& reg, const char* op) {
       .Add({{"op", op}});
 }
 
+prometheus::Gauge& AddGauge(prometheus::Registry& reg, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(reg).Add({});
+}
+
+double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
 std::string Hostname() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "-";
@@ -62,7 +68,28 @@ EvidenceService::EvidenceService(EvidenceStore& store, const SigningKey& key, Op
                           .Name("mamori_evidence_checkpoint_sequence")
                           .Help("Sequence number covered by the last signed checkpoint.")
                           .Register(registry)
-                          .Add({})) {}
+                          .Add({})),
+      checkpoint_time_(AddGauge(registry, "mamori_evidence_checkpoint_last_timestamp_seconds",
+                                "Time the chain head was last confirmed covered by a signed "
+                                "checkpoint (a checkpoint was made, or the head had not moved "
+                                "since the last one), seconds since the Unix epoch.")),
+      retention_time_(AddGauge(registry, "mamori_retention_last_run_timestamp_seconds",
+                               "Time the retention check last completed, seconds since the "
+                               "Unix epoch; 0 = not since start.")),
+      chain_head_(AddGauge(registry, "mamori_evidence_chain_head_sequence",
+                           "Sequence number of the newest record bound into the hash chain.")),
+      size_bytes_(AddGauge(registry, "mamori_storage_size_bytes",
+                           "Size of the evidence store on disk: SST files plus live WAL.")),
+      compaction_pending_(AddGauge(registry, "mamori_storage_compaction_pending_bytes",
+                                   "RocksDB estimate of bytes compaction still has to rewrite.")),
+      verify_time_(AddGauge(registry, "mamori_evidence_verify_last_timestamp_seconds",
+                            "Time of the last completed chain verification, seconds since the "
+                            "Unix epoch; 0 = none since start.")),
+      verify_success_family_(prometheus::BuildGauge()
+                                 .Name("mamori_evidence_verify_last_success")
+                                 .Help("1 if the last chain verification proved the chain "
+                                       "intact, 0 if it failed.")
+                                 .Register(registry)) {}
 
 EvidenceService::~EvidenceService() {
   Stop();
@@ -107,6 +134,7 @@ Status EvidenceService::Start() {
                 options_.checkpoint_file +
                 (options_.checkpoint_syslog.empty() ? std::string()
                                                     : " and " + options_.checkpoint_syslog));
+  UpdateGauges();
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -143,6 +171,7 @@ void EvidenceService::Run() {
     }
     if (now >= next_cp) {
       (void)CheckpointNow();
+      UpdateGauges();
       next_cp = now + cp_every;
     }
     lock.lock();
@@ -157,9 +186,15 @@ Status EvidenceService::CheckpointNow() {
     log::Error("evidence", "checkpoint failed: " + r.status().ToString());
     return r.status();
   }
-  if (!r->has_value()) return Status::Ok();
+  // No new checkpoint: the head is already covered by the last one (or the chain is empty),
+  // so the store is as checkpointed as it can be; an idle store must not look stale.
+  if (!r->has_value()) {
+    checkpoint_time_.Set(Seconds(clock_.NowNs()));
+    return Status::Ok();
+  }
   checkpoints_total_.Increment();
   checkpoint_seq_.Set(static_cast<double>((*r)->seq));
+  checkpoint_time_.Set(Seconds((*r)->time_ns));
   Publish(**r);
   return Status::Ok();
 }
@@ -179,7 +214,26 @@ Status EvidenceService::DisposeNow() {
                               " (disposal record " + std::to_string(e.id) + ")");
     Publish(e);
   }
+  retention_time_.Set(Seconds(clock_.NowNs()));
   return Status::Ok();
+}
+
+void EvidenceService::UpdateGauges() {
+  chain_head_.Set(static_cast<double>(store_.chain_head().seq));
+  auto u = store_.disk_usage();
+  if (!u.ok()) {
+    log::Warn("evidence", "store size: " + u.status().ToString());
+    return;
+  }
+  size_bytes_.Set(static_cast<double>(u->sst_bytes + u->wal_bytes));
+  compaction_pending_.Set(static_cast<double>(u->compaction_pending_bytes));
+}
+
+void EvidenceService::RecordVerify(bool ok, std::int64_t now_ns) {
+  std::lock_guard<std::mutex> lock(verify_mu_);
+  if (verify_success_ == nullptr) verify_success_ = &verify_success_family_.Add({});
+  verify_success_->Set(ok ? 1 : 0);
+  verify_time_.Set(Seconds(now_ns));
 }
 
 void EvidenceService::Publish(const LogEntry& e) {

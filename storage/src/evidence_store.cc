@@ -7,6 +7,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
 
@@ -161,6 +162,26 @@ EvidenceStore::~EvidenceStore() {
     std::error_code ec;
     std::filesystem::remove_all(cf_->secondary_dir, ec);
   }
+}
+
+Result<DiskUsage> EvidenceStore::disk_usage() const {
+  DiskUsage u;
+  std::uint64_t v = 0;
+  if (db_->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &v)) u.sst_bytes = v;
+  v = 0;
+  if (db_->GetAggregatedIntProperty("rocksdb.estimate-pending-compaction-bytes", &v)) {
+    u.compaction_pending_bytes = v;
+  }
+  if (!options_.read_only) {
+    rocksdb::VectorLogPtr wals;
+    if (rocksdb::Status s = db_->GetSortedWalFiles(wals); !s.ok()) {
+      return Status::IOError("listing WAL files: " + s.ToString());
+    }
+    for (const auto& f : wals) {
+      if (f->Type() == rocksdb::kAliveLogFile) u.wal_bytes += f->SizeFileBytes();
+    }
+  }
+  return u;
 }
 
 Result<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const StoreOptions& options) {

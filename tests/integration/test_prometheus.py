@@ -47,7 +47,11 @@ sources:
     network: 127.0.0.2/32
   - name: silent-net          # configured, never sends
     network: 192.0.2.0/24
+evidence:
+  checkpoint_interval: 1s     # the checkpoint tick also refreshes the store gauges
 """
+# The shipped rule pack: every loaded rule has its mamori_rules_* series.
+RULES = os.path.join(monitoring.ROOT, "rules", "default")
 
 
 def planned_in(names, catalogue):
@@ -99,7 +103,7 @@ class PrometheusTest(unittest.TestCase):
         cls.catalogue = monitoring.load_catalogue()
         cls.tmp = tempfile.mkdtemp(prefix="mamori-prom-")
         cls.procs = []
-        cls.daemon = Daemon(config_text=CONFIG)
+        cls.daemon = Daemon(config_text=CONFIG, extra_args=["--rules", RULES])
         try:
             cls.daemon.start()
             cls.start_node_exporter()
@@ -205,6 +209,12 @@ class PrometheusTest(unittest.TestCase):
         total = cls.n_host + cls.n_lo2 + cls.n_unknown
         wait_for(lambda: d.metric("mamori_events_stored_total") >= total, timeout=30,
                  what=f"{total} records stored")
+        # A verification, so that the verify gauges (and MamoriVerifyFailed) have data; after a
+        # checkpoint, so that it covers the traffic.
+        wait_for(lambda: d.metric("mamori_evidence_checkpoint_sequence") >= total, timeout=30,
+                 what="a checkpoint over the traffic")
+        _, body = d.curl("/api/v1/verify", expect_status=200)
+        cls.verify_report = json.loads(body)
         cls.sent_until = time.time()
 
     @classmethod
@@ -379,6 +389,38 @@ class PrometheusTest(unittest.TestCase):
         fresh = self.query("time() - mamori_source_last_seen_timestamp_seconds < 300")
         self.assertEqual(sorted(r["metric"]["source"] for r in fresh),
                          ["loopback-2", "this-host"])
+
+    def test_evidence_gauges(self):
+        """The store and evidence gauges, through Prometheus, on real data; the alerts for a
+        failed verification and a stale checkpoint evaluate to nothing on a healthy store."""
+        self.assertTrue(self.verify_report["ok"], self.verify_report)
+        total = self.n_host + self.n_lo2 + self.n_unknown
+        d = self.daemon
+        self.assertEqual(d.metric("mamori_evidence_verify_last_success"), 1)
+        verified = d.metric("mamori_evidence_verify_last_timestamp_seconds")
+        self.assertGreaterEqual(verified, self.sent_at - 1)
+        self.assertLessEqual(verified, time.time() + 1)
+        wait_for(lambda: d.metric("mamori_evidence_chain_head_sequence") >= total, timeout=30,
+                 what="the chain head gauge")
+        self.assertEqual(d.metric("mamori_evidence_chain_head_sequence"),
+                         d.metric("mamori_storage_next_sequence") - 1)
+        self.assertGreater(d.metric("mamori_storage_size_bytes"), 0)
+        self.assertGreaterEqual(d.metric("mamori_storage_compaction_pending_bytes"), 0)
+        self.assertGreaterEqual(d.metric("mamori_evidence_checkpoints_total"), 1)
+        self.assertEqual(d.metric("mamori_retention_last_run_timestamp_seconds"), 0)  # off
+        for expr in ("mamori_evidence_verify_last_success == 1",
+                     "time() - mamori_evidence_verify_last_timestamp_seconds < 600",
+                     "time() - mamori_evidence_checkpoint_last_timestamp_seconds < 30",
+                     f"mamori_evidence_chain_head_sequence >= {total}",
+                     "mamori_storage_size_bytes > 0"):
+            wait_for(lambda: self.query(expr), timeout=30, interval=0.5, what=expr)
+        with open(monitoring.ALERTS) as f:
+            text = f.read()
+        for name, expr in (("MamoriVerifyFailed", "mamori_evidence_verify_last_success == 0"),
+                           ("MamoriCheckpointStale", "time() - mamori_evidence_checkpoint_"
+                                                     "last_timestamp_seconds > 300")):
+            self.assertIn(expr, text, f"{name}: the test checks the shipped expression")
+            self.assertEqual(self.query(expr), [], f"{name} would fire on a healthy store")
 
     def test_zz_mamori_down_alert_goes_pending(self):
         """Runs last (alphabetical order): stops mamori by its PID."""

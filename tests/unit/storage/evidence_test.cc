@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "keys.h"
@@ -732,6 +733,77 @@ TEST_F(EvidenceTest, ServicePublishesCheckpointsAndDisposals) {
   ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
   EXPECT_EQ(r.records, 2u);
   EXPECT_EQ(r.disposed, 5u);
+}
+
+// The value of a label-less gauge, or nullopt when the registry has no such series.
+std::optional<double> GaugeValue(const prometheus::Registry& registry, const std::string& name) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& m : family.metric) {
+      if (m.label.empty()) return m.gauge.value;
+    }
+  }
+  return std::nullopt;
+}
+
+TEST_F(EvidenceTest, ServiceGauges) {
+  FakeClock clock(kT0 + 100 * kSecond);
+  prometheus::Registry registry;
+  auto store = Open();
+  EvidenceService::Options o;
+  o.checkpoint_interval_ms = 3'600'000;  // driven by hand below
+  o.checkpoint_file = CpFile();
+  o.retention.max_age_ns = {0, 0, 50 * kSecond};
+  o.retention_check_interval_ms = 3'600'000;
+  EvidenceService svc(*store, *key_, o, clock, registry);
+  ASSERT_TRUE(svc.Start().ok());
+  auto g = [&](const char* name) { return GaugeValue(registry, name); };
+  // Nothing yet: no checkpoint check, retention or verification has run.
+  EXPECT_EQ(g("mamori_evidence_chain_head_sequence"), 0.0);
+  EXPECT_EQ(g("mamori_evidence_checkpoint_last_timestamp_seconds"), 0.0);
+  EXPECT_EQ(g("mamori_retention_last_run_timestamp_seconds"), 0.0);
+  EXPECT_EQ(g("mamori_evidence_verify_last_timestamp_seconds"), 0.0);
+  EXPECT_EQ(g("mamori_evidence_verify_last_success"), std::nullopt);  // no series yet
+
+  AppendN(*store, 100);
+  ASSERT_TRUE(store->Flush().ok());  // some SST files
+  AppendN(*store, 5);                // and some WAL
+  svc.UpdateGauges();
+  EXPECT_EQ(g("mamori_evidence_chain_head_sequence"), 105.0);
+  EXPECT_EQ(g("mamori_evidence_chain_head_sequence"), static_cast<double>(store->chain_head().seq));
+  auto usage = store->disk_usage();
+  ASSERT_TRUE(usage.ok()) << usage.status().ToString();
+  EXPECT_GT(usage->sst_bytes, 0u);
+  EXPECT_GT(usage->wal_bytes, 0u);
+  EXPECT_GT(*g("mamori_storage_size_bytes"), 0.0);
+  EXPECT_EQ(g("mamori_storage_size_bytes"),
+            static_cast<double>(usage->sst_bytes + usage->wal_bytes));
+  EXPECT_GE(*g("mamori_storage_compaction_pending_bytes"), 0.0);
+
+  clock.Set(kT0 + 200 * kSecond);
+  ASSERT_TRUE(svc.CheckpointNow().ok());
+  EXPECT_EQ(g("mamori_evidence_checkpoint_sequence"), 105.0);
+  EXPECT_NEAR(g("mamori_evidence_checkpoint_last_timestamp_seconds").value_or(-1),
+              200.0 + kT0 / 1e9, 1e-3);
+  // The head did not move: no new checkpoint, but the head is confirmed covered (not stale).
+  clock.Set(kT0 + 300 * kSecond);
+  ASSERT_TRUE(svc.CheckpointNow().ok());
+  EXPECT_NEAR(g("mamori_evidence_checkpoint_last_timestamp_seconds").value_or(-1),
+              300.0 + kT0 / 1e9, 1e-3);
+
+  ASSERT_TRUE(svc.DisposeNow().ok());
+  EXPECT_NEAR(g("mamori_retention_last_run_timestamp_seconds").value_or(-1), 300.0 + kT0 / 1e9,
+              1e-3);
+
+  svc.RecordVerify(true, kT0 + 400 * kSecond);
+  EXPECT_EQ(g("mamori_evidence_verify_last_success"), 1.0);
+  EXPECT_NEAR(g("mamori_evidence_verify_last_timestamp_seconds").value_or(-1), 400.0 + kT0 / 1e9,
+              1e-3);
+  svc.RecordVerify(false, kT0 + 500 * kSecond);
+  EXPECT_EQ(g("mamori_evidence_verify_last_success"), 0.0);
+  EXPECT_NEAR(g("mamori_evidence_verify_last_timestamp_seconds").value_or(-1), 500.0 + kT0 / 1e9,
+              1e-3);
+  svc.Stop();
 }
 
 }  // namespace

@@ -7,7 +7,13 @@
 //
 // Metrics (registered in the constructor): mamori_evidence_checkpoints_total,
 // mamori_evidence_errors_total{op="checkpoint|disposal|file|syslog"},
-// mamori_evidence_checkpoint_sequence, mamori_retention_disposed_records_total.
+// mamori_evidence_checkpoint_sequence, mamori_retention_disposed_records_total,
+// mamori_evidence_checkpoint_last_timestamp_seconds, mamori_retention_last_run_timestamp_seconds,
+// mamori_evidence_verify_last_timestamp_seconds, mamori_evidence_verify_last_success (the
+// series appears with the first verification), and the gauges UpdateGauges sets:
+// mamori_evidence_chain_head_sequence, mamori_storage_size_bytes,
+// mamori_storage_compaction_pending_bytes. The gauges are updated by Start and on every
+// checkpoint tick, never on the write path.
 //
 // Thread-safety: construct, Start and Stop from one controlling thread. CheckpointNow and
 // DisposeNow may be called from any thread (they serialize). The store, key, clock and
@@ -29,6 +35,8 @@ namespace prometheus {
 class Registry;
 class Counter;
 class Gauge;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
 namespace mamori::storage {
@@ -66,6 +74,15 @@ class EvidenceService {
   // One retention check now.
   Status DisposeNow();
 
+  // Sets the periodic gauges: chain head, store size (SST files + live WAL) and compaction
+  // backlog. Called by Start and on every checkpoint tick; any thread.
+  void UpdateGauges();
+
+  // Records the result of a chain verification (GET /api/v1/verify): the verify gauges.
+  // ok = the verification proved the examined range intact; anything else (a break, a bad
+  // signature, an unreadable store or checkpoint file) counts as a failure. Any thread.
+  void RecordVerify(bool ok, std::int64_t now_ns);
+
  private:
   void Run();
   void Publish(const LogEntry& e);
@@ -90,6 +107,15 @@ class EvidenceService {
   prometheus::Counter& syslog_errors_;
   prometheus::Counter& disposed_total_;
   prometheus::Gauge& checkpoint_seq_;
+  prometheus::Gauge& checkpoint_time_;
+  prometheus::Gauge& retention_time_;
+  prometheus::Gauge& chain_head_;
+  prometheus::Gauge& size_bytes_;
+  prometheus::Gauge& compaction_pending_;
+  prometheus::Gauge& verify_time_;
+  prometheus::Family<prometheus::Gauge>& verify_success_family_;
+  std::mutex verify_mu_;
+  prometheus::Gauge* verify_success_ = nullptr;  // GUARDED_BY(verify_mu_); first verify adds it
 };
 
 }  // namespace mamori::storage

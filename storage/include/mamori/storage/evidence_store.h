@@ -72,6 +72,18 @@ struct ChainHead {
   Hash hash{};
 };
 
+// Disk usage of the store as RocksDB reports it (for mamori_storage_size_bytes and
+// mamori_storage_compaction_pending_bytes).
+struct DiskUsage {
+  // rocksdb.total-sst-files-size summed over every column family: every SST file, including
+  // obsolete ones still held by an open iterator or snapshot (what the files take on disk).
+  std::uint64_t sst_bytes = 0;
+  // Live WAL files (GetSortedWalFiles, alive ones): writes not yet flushed to SST files.
+  std::uint64_t wal_bytes = 0;
+  // rocksdb.estimate-pending-compaction-bytes summed over every column family.
+  std::uint64_t compaction_pending_bytes = 0;
+};
+
 // Maximum age per information class, by receive time. 0 = keep forever.
 struct RetentionPolicy {
   std::array<std::int64_t, 3> max_age_ns{};  // class I, II, III
@@ -167,6 +179,10 @@ class EvidenceStore {
   // each until it returns false. Any thread.
   Status ReadEvidence(std::uint64_t from, std::uint64_t to, EvidenceView* view,
                       const std::function<bool(const ChainItem&)>& fn) const;
+
+  // Disk usage from RocksDB properties (a few property reads and a WAL directory listing: meant
+  // for a periodic gauge update, not the write path). Any thread.
+  Result<DiskUsage> disk_usage() const;
 
   const StoreOptions& options() const { return options_; }
 
