@@ -8,7 +8,8 @@
 // Fixed-work mode for instruction counts (stable on a busy machine):
 //   MAMORI_BENCH_RULES=758 MAMORI_BENCH_PASSES=3 valgrind --tool=callgrind
 //       --toggle-collect='*MeasuredPasses*' rules_bench
-// prints events processed; Ir / events is the per-event instruction cost.
+// prints events processed; Ir / events is the per-event instruction cost. MAMORI_BENCH_ALERTS=1
+// also prints every alert of the measured passes (rule id, evidence seq) to stderr.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -219,9 +220,17 @@ __attribute__((noinline)) std::size_t MeasuredPasses(Engine* engine,
                                                      int passes) {
   std::vector<Alert> alerts;
   std::size_t n_alerts = 0;
+  const bool print = std::getenv("MAMORI_BENCH_ALERTS") != nullptr;  // rule id and seq per alert
   for (int i = 0; i < passes; ++i) {
     for (const auto& r : events) engine->Process(r, &alerts);
     n_alerts += alerts.size();
+    if (print) {
+      for (const auto& a : alerts) {
+        std::fprintf(
+            stderr, "alert %s %llu\n", a.rule_id.c_str(),
+            static_cast<unsigned long long>(a.evidence_seqs.empty() ? 0 : a.evidence_seqs.back()));
+      }
+    }
     alerts.clear();
   }
   return n_alerts;

@@ -134,6 +134,8 @@ struct SourceGroup {
   std::vector<int> detectors;
   // Detectors evaluated on every event of the group: those without trigger leaves.
   std::vector<int> always;
+  // The matchers its detectors' trigger leaves use (scanned when the group admits an event).
+  std::vector<int> matchers;
 };
 
 struct PrimaryIndex {

@@ -1,6 +1,7 @@
 // Compiles a RuleSetDef: per-field literal scanners, FilteredRE2s and hash sets, expression
 // nodes, the per-event field index and the log source index.
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -262,6 +263,10 @@ class Compiler {
           if (std::find(groups.begin(), groups.end(), group) == groups.end()) {
             groups.push_back(group);
           }
+          auto& ms = out_->groups[group].matchers;
+          if (std::find(ms.begin(), ms.end(), out_->leaves[l].matcher) == ms.end()) {
+            ms.push_back(out_->leaves[l].matcher);
+          }
         }
       } else {
         out_->groups[group].always.push_back(det);
@@ -454,9 +459,33 @@ class Compiler {
       n.values.erase(std::unique(n.values.begin(), n.values.end()), n.values.end());
       norm.push_back(std::move(n));
     }
-    std::sort(norm.begin(), norm.end(), [](const Constraint& a, const Constraint& b) {
+    std::stable_sort(norm.begin(), norm.end(), [](const Constraint& a, const Constraint& b) {
       return FieldName(a.field) < FieldName(b.field);
     });
+    // Constraints on the same field hold together: keep the intersection of their values (a
+    // product's formats and a category's, `format: [rfc3164, ..., auditd]` and `format:
+    // [auditd]`, become `format: [auditd]`), so that the group is indexed on what it needs.
+    for (size_t i = 0; i + 1 < norm.size();) {
+      Constraint& a = norm[i];
+      Constraint& b = norm[i + 1];
+      if (FieldName(a.field) != FieldName(b.field)) {
+        ++i;
+        continue;
+      }
+      std::vector<std::string> both;
+      if (a.values.empty() || b.values.empty()) {
+        both = a.values.empty() ? b.values : a.values;
+      } else {
+        std::set_intersection(a.values.begin(), a.values.end(), b.values.begin(), b.values.end(),
+                              std::back_inserter(both));
+        if (both.empty()) {  // never holds; keep both so that the group never matches
+          ++i;
+          continue;
+        }
+      }
+      a.values = std::move(both);
+      norm.erase(norm.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    }
     std::string key;
     for (auto& c : norm) {
       key += FieldName(c.field) + "=";
@@ -552,7 +581,9 @@ class Compiler {
     return std::all_of(atoms.begin(), atoms.end(), [](const std::string& a) { return Ascii(a); });
   }
 
-  // Each group is indexed on the valued constraint whose field is the most common one.
+  // Each group is indexed on its most selective valued constraint: the one with the fewest
+  // values (`app: [sshd]` rather than the nine Linux formats), then the one whose field is the
+  // most common (fewer index lookups per event).
   void BuildIndex() {
     std::map<std::string, int> freq;
     for (auto& g : out_->groups) {
@@ -566,8 +597,11 @@ class Compiler {
       int best = -1;
       for (size_t ci = 0; ci < g.constraints.size(); ++ci) {
         if (g.constraints[ci].values.empty()) continue;
-        if (best < 0 ||
-            freq[FieldName(g.constraints[ci].field)] > freq[FieldName(g.constraints[best].field)]) {
+        const auto& c = g.constraints[ci];
+        const auto& b = g.constraints[best < 0 ? 0 : best];
+        if (best < 0 || c.values.size() < b.values.size() ||
+            (c.values.size() == b.values.size() &&
+             freq[FieldName(c.field)] > freq[FieldName(b.field)])) {
           best = static_cast<int>(ci);
         }
       }

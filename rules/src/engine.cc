@@ -177,6 +177,7 @@ struct Engine::State {
   const Compiled* c = nullptr;
   std::vector<std::uint32_t> leaf_hit;
   std::vector<std::uint32_t> matcher_done;
+  std::vector<std::uint32_t> matcher_wanted;  // == epoch: an admitting group triggers on it
   std::vector<std::uint32_t> group_ok;
   std::vector<std::uint32_t> detector_queued;
   std::vector<std::uint32_t> pattern_hit;
@@ -195,6 +196,7 @@ struct Engine::State {
     c = compiled;
     leaf_hit.assign(c->leaves.size(), 0);
     matcher_done.assign(c->matchers.size(), 0);
+    matcher_wanted.assign(c->matchers.size(), 0);
     group_ok.assign(c->groups.size(), 0);
     detector_queued.assign(c->detectors.size(), 0);
     pattern_hit.assign(c->patterns, 0);
@@ -205,8 +207,8 @@ struct Engine::State {
 
   void NextEpoch() {
     if (++epoch == 0) {
-      for (auto* v :
-           {&leaf_hit, &matcher_done, &group_ok, &detector_queued, &pattern_hit, &slot_epoch}) {
+      for (auto* v : {&leaf_hit, &matcher_done, &matcher_wanted, &group_ok, &detector_queued,
+                      &pattern_hit, &slot_epoch}) {
         std::fill(v->begin(), v->end(), 0);
       }
       epoch = 1;
@@ -268,12 +270,7 @@ struct Engine::State {
     for (int l : fm.pattern_leaves[p]) Hit(l);
   }
   // Whether a source group that admitted the event scans this matcher eagerly.
-  bool Wanted(int m) const {
-    for (int g : c->matchers[m].groups) {
-      if (group_ok[g] == epoch) return true;
-    }
-    return false;
-  }
+  bool Wanted(int m) const { return matcher_wanted[m] == epoch; }
 
   static bool VerifyLiteral(const internal::LiteralPattern& lit, std::string_view v,
                             std::size_t start) {
@@ -749,6 +746,7 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
     const auto& g = c.groups[gi];
     if (!s.GroupMatches(g)) return;
     s.group_ok[gi] = s.epoch;
+    for (int m : g.matchers) s.matcher_wanted[m] = s.epoch;
     for (int det : g.always) s.Queue(det);
   };
   for (const auto& p : c.primaries) {

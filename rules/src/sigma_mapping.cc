@@ -104,6 +104,15 @@ products:
         ldp: {}
   linux:
     logsource:
+      # Linux log formats (parsers FormatNames()): syslog headers and the Linux body parsers.
+      product: {format: [rfc3164, rfc5424, sshd, sudo, su, pam, linux_user, auditd, iptables]}
+      # Process, file and network activity on Linux comes from auditd only.
+      category:
+        process_creation: {format: [auditd]}
+        file_event: {format: [auditd]}
+        file_change: {format: [auditd]}
+        file_delete: {format: [auditd]}
+        network_connection: {format: [auditd]}
       service:
         sshd: {app: [sshd]}
         sudo: {app: [sudo]}
@@ -114,7 +123,18 @@ products:
         guacamole: {app: [guacd, guacamole]}
         auth: {}
         syslog: {}
-        auditd: {}
+        auditd: {format: [auditd]}
+# Rules without a product: categories and services of other logs, by the formats that carry them.
+fallback:
+  logsource:
+    category:
+      webserver: {format: [http_access, apache_error, nginx_error]}
+      proxy: {format: [http_access, cef, leef, kv, fortigate, panos, checkpoint]}
+      firewall: {format: [iptables, pfsense, cisco_asa, fortigate, panos, checkpoint, cef, leef, kv]}
+      dns: {format: [dns, cef, leef, kv]}
+    service:
+      apache: {format: [http_access, apache_error]}
+      nginx: {format: [http_access, nginx_error]}
 )";
 
 bool ParseConstraints(const YAML::Node& n, std::vector<LogSourceConstraint>* out,
@@ -273,7 +293,12 @@ std::vector<LogSourceConstraint> SigmaMapping::Constraints(
     std::vector<std::string>* unmapped) const {
   std::vector<LogSourceConstraint> out;
   auto it = products.find(std::string(product));
-  const SigmaProductMapping& p = it == products.end() ? fallback : it->second;
+  // The fallback's log source table serves rules without a product; an unknown product pins
+  // the format instead, and its categories and services are unmapped.
+  static const SigmaProductMapping kNone;
+  const SigmaProductMapping& p = it != products.end() ? it->second
+                                 : product.empty()    ? fallback
+                                                      : kNone;
   if (!product.empty() && it == products.end()) {
     // Unknown products apply only to events whose format names them (set by a parser or by
     // the listener's configured format), never to every event.

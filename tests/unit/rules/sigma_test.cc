@@ -194,6 +194,34 @@ TEST_F(SigmaMatch, LogsourceMustMatch) {
   EXPECT_FALSE(Fires(r));
 }
 
+// Log sources restrict by format: `product: linux` sees the Linux formats only, Linux
+// process_creation only auditd, a category without a product (webserver) the web formats.
+TEST_F(SigmaMatch, LogsourceRestrictsByFormat) {
+  auto kw = [](const std::string& logsource) {
+    return "title: K\nid: k1\nlogsource: " + logsource +
+           "\nlevel: low\ndetection:\n  keywords: ['evil thing']\n  condition: keywords\n";
+  };
+  auto event = [](const std::string& format) {
+    Record r = testing::Syslog("app", "an evil thing happened", 0, 1);
+    r.event.format = format;
+    return r;
+  };
+  Rule(kw("{product: linux}"));
+  EXPECT_TRUE(Fires(event("rfc3164")));
+  EXPECT_TRUE(Fires(event("sshd")));
+  EXPECT_FALSE(Fires(event("json")));
+  EXPECT_FALSE(Fires(event("windows")));
+  Rule(kw("{product: linux, category: process_creation}"));
+  EXPECT_TRUE(Fires(event("auditd")));
+  EXPECT_FALSE(Fires(event("rfc3164")));
+  Rule(kw("{category: webserver}"));
+  EXPECT_TRUE(Fires(event("http_access")));
+  EXPECT_FALSE(Fires(event("rfc3164")));
+  Rule(kw("{product: zeek, category: dns}"));  // unknown product: its format only
+  EXPECT_TRUE(Fires(event("zeek")));
+  EXPECT_FALSE(Fires(event("cef")));
+}
+
 TEST(SigmaLoad, UnsupportedFeaturesAreReportedPerRule) {
   auto r = Load(Sigma("  sel:\n    Image|expand: '%x%'\n  condition: sel\n") + "---\n" +
                 Sigma("  sel:\n    Image: x\n  condition: sel | count() > 5\n") + "---\n" +

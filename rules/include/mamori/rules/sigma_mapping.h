@@ -3,7 +3,9 @@
 //
 // A log source (product, category or service) maps to constraints: an event field and the values
 // it may take (case-insensitive; an empty list means "the field exists"). A rule applies to an
-// event only when every constraint of every mapped logsource attribute holds. A category or
+// event only when every constraint of every mapped logsource attribute holds (constraints on the
+// same field intersect: `product: linux` allows the Linux formats, `category: process_creation`
+// under linux allows `auditd`, the rule gets `format: auditd`). A category or
 // service that is not in the table adds no constraint; a product that is not in the table
 // restricts the rule to events whose `format` is the product name (e.g. product zeek -> format
 // zeek). Both cases are warned about by the loader. Rules are indexed by these constraints.
@@ -78,7 +80,9 @@ class SigmaMapping {
                                                std::vector<std::string>* unmapped) const;
 
   std::map<std::string, SigmaProductMapping> products;
-  // Mapping for products not listed above (also used when a rule has no product).
+  // Mapping for products not listed above (also used when a rule has no product). Its log
+  // source table (category, service) applies only to rules without a product: the default maps
+  // webserver, proxy, firewall and dns, and the apache and nginx services, to formats.
   SigmaProductMapping fallback;
 };
 
