@@ -168,6 +168,40 @@ class ReloadTest(unittest.TestCase):
         wait_for(lambda: self.incident_for("it-good"), what="the good rule's incident")
 
 
+class AbsenceTest(unittest.TestCase):
+    """A source that stops sending raises an incident: the daemon ticks the engine on wall time."""
+
+    def setUp(self):
+        self.rules_dir = tempfile.mkdtemp(prefix="mamori-it-rules-")
+        self.app = "silent" + uuid.uuid4().hex[:8]
+        with open(os.path.join(self.rules_dir, "absence.yml"), "w") as f:
+            f.write(f"id: it-silent\ntitle: source went quiet\nseverity: medium\n"
+                    f"match:\n  app: {self.app}\n"
+                    f"absence: {{group_by: [app], after: 2s}}\n"
+                    f"summary: '{{app}} went quiet'\n")
+        self.d = Daemon(extra_args=["--rules", self.rules_dir]).start()
+
+    def tearDown(self):
+        self.d.cleanup()
+        shutil.rmtree(self.rules_dir, ignore_errors=True)
+
+    def incidents(self):
+        _, body = self.d.curl("/api/v1/incidents", expect_status=200)
+        return [i for i in json.loads(body)["incidents"] if i["rule_id"] == "it-silent"]
+
+    def test_silent_source_raises_one_incident(self):
+        self.d.logger("-t", self.app, transport="tcp", message="still here")
+        wait_for(lambda: self.d.metric("mamori_events_stored_total") >= 1, what="stored")
+        # Not before `after` has passed...
+        self.assertEqual(self.incidents(), [])
+        # ...and within a few ticks (every 5 s) after it.
+        incs = wait_for(self.incidents, timeout=30, what="the absence incident")
+        self.assertEqual(len(incs), 1)
+        self.assertEqual(incs[0]["group_key"], f"app={self.app}", incs[0])
+        self.assertEqual(incs[0]["fields"]["app"], self.app)
+        self.assertEqual(len(incs[0]["evidence_seqs"]), 1)  # the last record it sent
+
+
 class StartupTest(unittest.TestCase):
     def test_missing_rules_path_exits_2(self):
         d = tempfile.mkdtemp(prefix="mamori-it-")
