@@ -202,13 +202,21 @@ class PrometheusTest(unittest.TestCase):
                 s.sendto(f"<13>1 2026-01-01T00:00:00Z otherhost app - - - lo2 {i}".encode(),
                          ("127.0.0.1", d.port("syslog-udp")))
         # From 127.0.0.1 with an unlisted host name: no source.
-        for i in range(cls.n_unknown):
+        for i in range(2):
             d.send_udp(f"<13>1 2026-01-01T00:00:00Z stranger app - - - unknown {i}".encode())
+        # An SSH brute force (host "LabSZ": no source either) that the default pack turns into
+        # a high incident, left unacknowledged: the incident panels and alerts have real data.
+        d.send_tcp("".join(f"<38>Dec 10 07:08:0{i} LabSZ sshd[2420{i}]: Failed password for "
+                           f"root from 203.0.113.7 port 3606{i} ssh2\n"
+                           for i in range(5)).encode())
+        cls.n_unknown += 5
         d.curl("/api/v1/events", {"q": "prometheus", "limit": 5}, expect_status=200)
         d.curl("/healthz", expect_status=200)
         total = cls.n_host + cls.n_lo2 + cls.n_unknown
         wait_for(lambda: d.metric("mamori_events_stored_total") >= total, timeout=30,
                  what=f"{total} records stored")
+        wait_for(lambda: d.metric("mamori_incidents_opened_total", severity="high") >= 1,
+                 timeout=30, what="the ssh-brute-force incident")
         # A verification, so that the verify gauges (and MamoriVerifyFailed) have data; after a
         # checkpoint, so that it covers the traffic.
         wait_for(lambda: d.metric("mamori_evidence_checkpoint_sequence") >= total, timeout=30,
