@@ -94,6 +94,7 @@ void LiteralScanner::Build() {
     t *= nc;
     if (out) t |= kOutput;
   }
+  for (int b = 0; b < 256; ++b) root_stay_[b] = next_[classes_[b]] == 0 ? 1 : 0;
   keys_.clear();
   keys_.shrink_to_fit();
 }

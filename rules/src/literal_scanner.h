@@ -38,7 +38,14 @@ class LiteralScanner {
     const std::uint8_t* cls = classes_.data();
     std::uint32_t s = 0;  // the current state's row in next_ (state * n_classes_)
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::uint8_t* stay = root_stay_.data();
+    const std::size_t n = text.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (s == 0) {  // at the root: skip the bytes that start no key
+        while (stay[p[i]]) {
+          if (++i == n) return;
+        }
+      }
       s = next[s + cls[p[i]]];
       if (s & kOutput) {
         s &= ~kOutput;
@@ -55,6 +62,7 @@ class LiteralScanner {
   std::vector<std::string> keys_;  // folded, until Build()
   int n_keys_ = 0;
   std::array<std::uint8_t, 256> classes_{};
+  std::array<std::uint8_t, 256> root_stay_{};  // 1: the byte leads from the root to the root
   std::uint32_t n_classes_ = 1;
   // [state * n_classes_ + class] -> next state * n_classes_, | kOutput when it has outputs.
   std::vector<std::uint32_t> next_;
