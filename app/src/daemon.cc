@@ -1,18 +1,18 @@
 #include "daemon.h"
 
-#include <utility>  // before Asio: Boost 1.74 + GCC 12 + C++20
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>  // before Asio: Boost 1.74 + GCC 12 + C++20
 
 #include "detection.h"
 #include "mamori/api/http_server.h"
@@ -110,8 +110,8 @@ Status Daemon::Impl::OpenStore() {
   auto s = storage::EvidenceStore::Open(opts);
   if (!s.ok()) return s.status();
   store = std::move(s).value();
-  log::Info("storage", "opened " + config.data_dir + ", next sequence " +
-                           std::to_string(store->next_seq()));
+  log::Info("storage",
+            "opened " + config.data_dir + ", next sequence " + std::to_string(store->next_seq()));
   return Status::Ok();
 }
 
@@ -228,8 +228,8 @@ api::Response Daemon::Impl::Events(const api::Request& req) {
   nlohmann::json out;
   out["events"] = nlohmann::json::array();
   for (const auto& r : page->records) out["events"].push_back(storage::RecordToJson(r));
-  out["next"] = page->next_cursor.empty() ? nlohmann::json(nullptr)
-                                          : nlohmann::json(page->next_cursor);
+  out["next"] =
+      page->next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(page->next_cursor);
   api::Response resp;
   resp.body = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return resp;
