@@ -1,18 +1,21 @@
 #include "daemon.h"
 
+// Boost 1.74's Asio needs <utility> before it with GCC 12 and C++20 (DESIGN.md, "Known trap").
+// clang-format off
+#include <utility>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+// clang-format on
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
-#include <utility>  // before Asio: Boost 1.74 + GCC 12 + C++20
 
 #include "detection.h"
 #include "mamori/api/http_server.h"
