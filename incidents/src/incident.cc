@@ -54,13 +54,10 @@ std::string_view SeverityName(Severity s) {
 }
 
 bool ParseSeverity(std::string_view name, Severity* out) {
-  for (std::size_t i = 0; i < kSeverityNames.size(); ++i) {
-    if (kSeverityNames[i] == name) {
-      *out = static_cast<Severity>(i);
-      return true;
-    }
-  }
-  return false;
+  std::size_t i = 0;
+  if (!ParseName(kSeverityNames, name, &i)) return false;
+  *out = static_cast<Severity>(i);
+  return true;
 }
 
 std::string_view StatusName(IncidentStatus s) {
@@ -69,13 +66,10 @@ std::string_view StatusName(IncidentStatus s) {
 }
 
 bool ParseStatus(std::string_view name, IncidentStatus* out) {
-  for (std::size_t i = 0; i < kStatusNames.size(); ++i) {
-    if (kStatusNames[i] == name) {
-      *out = static_cast<IncidentStatus>(i);
-      return true;
-    }
-  }
-  return false;
+  std::size_t i = 0;
+  if (!ParseName(kStatusNames, name, &i)) return false;
+  *out = static_cast<IncidentStatus>(i);
+  return true;
 }
 
 std::string_view ActionName(Action a) {
