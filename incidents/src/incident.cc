@@ -15,12 +15,19 @@ constexpr std::array<std::string_view, 5> kActionNames = {"acknowledge", "start"
 constexpr std::array<std::string_view, 5> kKindNames = {"created", "alert", "state", "assign",
                                                         "note"};
 
-template <std::size_t N>
-bool ParseName(const std::array<std::string_view, N>& names, std::string_view name,
-               std::size_t* out) {
+// The name of an enum value, by its index in `names`; "unknown" outside the table.
+template <typename E, std::size_t N>
+std::string_view NameOf(const std::array<std::string_view, N>& names, E value) {
+  auto i = static_cast<std::size_t>(value);
+  return i < N ? names[i] : "unknown";
+}
+
+// The enum value whose name is `name`; false (and *out untouched) if there is none.
+template <typename E, std::size_t N>
+bool ParseEnum(const std::array<std::string_view, N>& names, std::string_view name, E* out) {
   for (std::size_t i = 0; i < N; ++i) {
     if (names[i] == name) {
-      *out = i;
+      *out = static_cast<E>(i);
       return true;
     }
   }
@@ -48,52 +55,22 @@ T Take(const nlohmann::json& j, const char* key, T fallback) {
 
 }  // namespace
 
-std::string_view SeverityName(Severity s) {
-  auto i = static_cast<std::size_t>(s);
-  return i < kSeverityNames.size() ? kSeverityNames[i] : "unknown";
-}
-
+std::string_view SeverityName(Severity s) { return NameOf(kSeverityNames, s); }
 bool ParseSeverity(std::string_view name, Severity* out) {
-  std::size_t i = 0;
-  if (!ParseName(kSeverityNames, name, &i)) return false;
-  *out = static_cast<Severity>(i);
-  return true;
+  return ParseEnum(kSeverityNames, name, out);
 }
 
-std::string_view StatusName(IncidentStatus s) {
-  auto i = static_cast<std::size_t>(s);
-  return i < kStatusNames.size() ? kStatusNames[i] : "unknown";
-}
-
+std::string_view StatusName(IncidentStatus s) { return NameOf(kStatusNames, s); }
 bool ParseStatus(std::string_view name, IncidentStatus* out) {
-  std::size_t i = 0;
-  if (!ParseName(kStatusNames, name, &i)) return false;
-  *out = static_cast<IncidentStatus>(i);
-  return true;
+  return ParseEnum(kStatusNames, name, out);
 }
 
-std::string_view ActionName(Action a) {
-  auto i = static_cast<std::size_t>(a);
-  return i < kActionNames.size() ? kActionNames[i] : "unknown";
-}
+std::string_view ActionName(Action a) { return NameOf(kActionNames, a); }
+bool ParseAction(std::string_view name, Action* out) { return ParseEnum(kActionNames, name, out); }
 
-bool ParseAction(std::string_view name, Action* out) {
-  std::size_t i = 0;
-  if (!ParseName(kActionNames, name, &i)) return false;
-  *out = static_cast<Action>(i);
-  return true;
-}
-
-std::string_view TimelineKindName(TimelineKind k) {
-  auto i = static_cast<std::size_t>(k);
-  return i < kKindNames.size() ? kKindNames[i] : "unknown";
-}
-
+std::string_view TimelineKindName(TimelineKind k) { return NameOf(kKindNames, k); }
 bool ParseTimelineKind(std::string_view name, TimelineKind* out) {
-  std::size_t i = 0;
-  if (!ParseName(kKindNames, name, &i)) return false;
-  *out = static_cast<TimelineKind>(i);
-  return true;
+  return ParseEnum(kKindNames, name, out);
 }
 
 bool Transition(IncidentStatus from, Action action, IncidentStatus* to) {
