@@ -104,19 +104,44 @@ class Daemon:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     # --- clients -------------------------------------------------------------------------
-    def curl(self, path, params=None, expect_status=None):
-        url = f"http://127.0.0.1:{self.http_port}{path}"
+    def base_url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def request(self, method, path, params=None, body=None, headers=(), expect_status=None,
+                curl_args=()):
+        """One HTTP request with curl; returns (status, body text). Every API call of every
+        integration test goes through here, so that what all requests need (credentials,
+        TLS options) is added in one place. body: str, bytes or a JSON-serializable object."""
+        url = self.base_url() + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        out = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", url],
-                             capture_output=True, text=True, timeout=30)
+        args = ["curl", "-sS", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
+        for h in headers:
+            args += ["-H", h]
+        data = None
+        if body is not None:
+            if isinstance(body, (bytes, str)):
+                data = body.encode() if isinstance(body, str) else body
+            else:
+                data = json.dumps(body).encode()
+                args += ["-H", "Content-Type: application/json"]
+            args += ["--data-binary", "@-"]
+        args += list(curl_args) + [url]
+        out = subprocess.run(args, input=data, capture_output=True, timeout=60)
         if out.returncode != 0:
-            raise AssertionError(f"curl {url} failed: {out.stderr}")
-        body, _, status = out.stdout.rpartition("\n")
+            raise AssertionError(f"curl {method} {url} failed: {out.stderr.decode(errors='replace')}")
+        text = out.stdout.decode(errors="replace")
+        text, _, status = text.rpartition("\n")
         status = int(status)
         if expect_status is not None and status != expect_status:
-            raise AssertionError(f"GET {url}: status {status}, body {body}")
-        return status, body
+            raise AssertionError(f"{method} {url}: status {status}, body {text}")
+        return status, text
+
+    def curl(self, path, params=None, expect_status=None):
+        return self.request("GET", path, params, expect_status=expect_status)
+
+    def post(self, path, body=None, params=None, expect_status=None):
+        return self.request("POST", path, params, body=body, expect_status=expect_status)
 
     def metrics(self):
         _, body = self.curl("/metrics", expect_status=200)
