@@ -114,24 +114,55 @@ class MapReader {
     if (!_st.ok()) return _st;       \
   } while (0)
 
+// `tls:` of a TLS listener or of http. Presence of cert_file/key_file is checked here; whether
+// the files exist and hold PEM is checked when the TLS context is built (core/tls.h), at startup.
+Status LoadTls(const YAML::Node& n, const std::string& path, TlsConfig* t) {
+  MapReader r(n, path);
+  MAMORI_RETURN_IF_ERROR(
+      r.Check({"cert_file", "key_file", "ca_file", "verify_client", "handshake_timeout"}));
+  MAMORI_RETURN_IF_ERROR(r.Str("cert_file", &t->cert_file));
+  MAMORI_RETURN_IF_ERROR(r.Str("key_file", &t->key_file));
+  MAMORI_RETURN_IF_ERROR(r.Str("ca_file", &t->ca_file));
+  MAMORI_RETURN_IF_ERROR(r.Bool("verify_client", &t->verify_client));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("handshake_timeout", &t->handshake_timeout_ms));
+  if (t->cert_file.empty()) return Status::InvalidArgument(r.Key("cert_file") + ": required");
+  if (t->key_file.empty()) return Status::InvalidArgument(r.Key("key_file") + ": required");
+  if (t->verify_client && t->ca_file.empty()) {
+    return Status::InvalidArgument(r.Key("ca_file") + ": required when verify_client is true");
+  }
+  if (t->handshake_timeout_ms < 100) {
+    return Status::InvalidArgument(r.Key("handshake_timeout") + ": must be at least 100ms");
+  }
+  return Status::Ok();
+}
+
 Status LoadListener(const YAML::Node& node, const std::string& path, ListenerConfig* l) {
   MapReader r(node, path);
   MAMORI_RETURN_IF_ERROR(
       r.Check({"name", "type", "address", "max_message_size", "timezone", "format",
-               "max_connections", "idle_timeout", "receive_buffer_size"}));
+               "max_connections", "idle_timeout", "receive_buffer_size", "tls"}));
   std::string type;
   MAMORI_RETURN_IF_ERROR(r.Str("type", &type));
   if (type == "syslog_udp")
     l->kind = ListenerConfig::Kind::kSyslogUdp;
   else if (type == "syslog_tcp")
     l->kind = ListenerConfig::Kind::kSyslogTcp;
+  else if (type == "syslog_tls")
+    l->kind = ListenerConfig::Kind::kSyslogTls;
   else if (type.empty())
     return Status::InvalidArgument(r.Key("type") + ": required");
   else {
-    return Status::InvalidArgument(r.Key("type") + ": expected syslog_udp or syslog_tcp, got " +
-                                   Quote(type));
+    return Status::InvalidArgument(
+        r.Key("type") + ": expected syslog_udp, syslog_tcp or syslog_tls, got " + Quote(type));
   }
-  l->name = l->kind == ListenerConfig::Kind::kSyslogUdp ? "syslog-udp" : "syslog-tcp";
+  l->name = DefaultListenerName(l->kind);
+  YAML::Node tls = r.Get("tls");
+  if (l->kind == ListenerConfig::Kind::kSyslogTls) {
+    if (!tls || tls.IsNull()) return Status::InvalidArgument(r.Key("tls") + ": required");
+    MAMORI_RETURN_IF_ERROR(LoadTls(tls, r.Key("tls"), &l->tls));
+  } else if (tls) {
+    return Status::InvalidArgument(r.Key("tls") + ": only for type syslog_tls");
+  }
   MAMORI_RETURN_IF_ERROR(r.Str("name", &l->name));
   if (!r.Get("address")) return Status::InvalidArgument(r.Key("address") + ": required");
   MAMORI_RETURN_IF_ERROR(r.Address("address", &l->address));
@@ -321,10 +352,13 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   }
   if (YAML::Node h = r.Get("http"); h && !h.IsNull()) {
     MapReader hr(h, "http");
-    MAMORI_RETURN_IF_ERROR(hr.Check({"enabled", "address", "max_body_size"}));
+    MAMORI_RETURN_IF_ERROR(hr.Check({"enabled", "address", "max_body_size", "tls"}));
     MAMORI_RETURN_IF_ERROR(hr.Bool("enabled", &c->http.enabled));
     MAMORI_RETURN_IF_ERROR(hr.Address("address", &c->http.address));
     MAMORI_RETURN_IF_ERROR(hr.Bytes("max_body_size", &c->http.max_body_bytes, 1024));
+    if (YAML::Node t = hr.Get("tls"); t && !t.IsNull()) {
+      MAMORI_RETURN_IF_ERROR(LoadTls(t, "http.tls", &c->http.tls));
+    }
   }
   if (YAML::Node s = r.Get("storage"); s && !s.IsNull()) {
     MapReader sr(s, "storage");
@@ -348,6 +382,18 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
 }
 
 }  // namespace
+
+const char* DefaultListenerName(ListenerConfig::Kind kind) {
+  switch (kind) {
+    case ListenerConfig::Kind::kSyslogUdp:
+      return "syslog-udp";
+    case ListenerConfig::Kind::kSyslogTcp:
+      return "syslog-tcp";
+    case ListenerConfig::Kind::kSyslogTls:
+      return "syslog-tls";
+  }
+  return "syslog";
+}
 
 std::string HostPort::ToString() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
@@ -482,6 +528,16 @@ Status ValidateConfig(const Config& c) {
     if (!names.insert(l.name).second) {
       return Status::InvalidArgument(key + ".name: duplicate listener name " + Quote(l.name));
     }
+    if (l.kind == ListenerConfig::Kind::kSyslogTls) {
+      if (l.tls.cert_file.empty()) return Status::InvalidArgument(key + ".tls.cert_file: required");
+      if (l.tls.key_file.empty()) return Status::InvalidArgument(key + ".tls.key_file: required");
+      if (l.tls.verify_client && l.tls.ca_file.empty()) {
+        return Status::InvalidArgument(key + ".tls.ca_file: required when verify_client is true");
+      }
+    }
+  }
+  if (!c.http.tls.key_file.empty() && c.http.tls.cert_file.empty()) {
+    return Status::InvalidArgument("http.tls.cert_file: required");
   }
   if (c.storage.write_batch_max_records == 0) {
     return Status::InvalidArgument("storage.write_batch_max: must be at least 1");

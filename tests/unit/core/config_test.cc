@@ -192,5 +192,66 @@ TEST(ConfigTest, NewSectionsNameTheKeyOnError) {
   }
 }
 
+TEST(ConfigTest, TlsListenerAndHttps) {
+  auto c = LoadConfigString(R"(
+listeners:
+  - type: syslog_tls
+    address: 0.0.0.0:6514
+    tls:
+      cert_file: /etc/mamori/tls/server.pem
+      key_file: /etc/mamori/tls/server.key
+      ca_file: /etc/mamori/tls/ca.pem
+      verify_client: true
+      handshake_timeout: 5s
+http:
+  tls:
+    cert_file: /etc/mamori/tls/api.pem
+    key_file: /etc/mamori/tls/api.key
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->listeners.size(), 1u);
+  const auto& l = c->listeners[0];
+  EXPECT_EQ(l.kind, ListenerConfig::Kind::kSyslogTls);
+  EXPECT_EQ(l.name, "syslog-tls");
+  EXPECT_EQ(l.tls.cert_file, "/etc/mamori/tls/server.pem");
+  EXPECT_EQ(l.tls.key_file, "/etc/mamori/tls/server.key");
+  EXPECT_EQ(l.tls.ca_file, "/etc/mamori/tls/ca.pem");
+  EXPECT_TRUE(l.tls.verify_client);
+  EXPECT_EQ(l.tls.handshake_timeout_ms, 5000);
+  EXPECT_TRUE(c->http.tls.enabled());
+  EXPECT_EQ(c->http.tls.key_file, "/etc/mamori/tls/api.key");
+  EXPECT_FALSE(DefaultConfig().http.tls.enabled());
+}
+
+TEST(ConfigTest, TlsErrorsNameTheKey) {
+  const BadCase cases[] = {
+      {"listeners: [{type: syslog_tls, address: '127.0.0.1:6514'}]", "listeners[0].tls: required"},
+      {"listeners: [{type: syslog_tls, address: '127.0.0.1:6514', tls: {key_file: k}}]",
+       "listeners[0].tls.cert_file: required"},
+      {"listeners: [{type: syslog_tls, address: '127.0.0.1:6514', tls: {cert_file: c}}]",
+       "listeners[0].tls.key_file: required"},
+      {"listeners: [{type: syslog_tls, address: '127.0.0.1:6514', "
+       "tls: {cert_file: c, key_file: k, verify_client: true}}]",
+       "listeners[0].tls.ca_file: required when verify_client"},
+      {"listeners: [{type: syslog_tls, address: '127.0.0.1:6514', "
+       "tls: {cert_file: c, key_file: k, verify: true}}]",
+       "listeners[0].tls.verify: unknown key"},
+      {"listeners: [{type: syslog_tls, address: '127.0.0.1:6514', "
+       "tls: {cert_file: c, key_file: k, handshake_timeout: 1ms}}]",
+       "listeners[0].tls.handshake_timeout"},
+      {"listeners: [{type: syslog_tcp, address: '127.0.0.1:6514', tls: {cert_file: c}}]",
+       "listeners[0].tls: only for type syslog_tls"},
+      {"listeners: [{type: syslog_ssl, address: '127.0.0.1:6514'}]", "syslog_tls"},
+      {"http: {tls: {cert_file: c}}", "http.tls.key_file: required"},
+      {"http: {tls: {key_file: k}}", "http.tls.cert_file: required"},
+  };
+  for (const auto& bc : cases) {
+    auto c = LoadConfigString(bc.yaml);
+    ASSERT_FALSE(c.ok()) << bc.yaml;
+    EXPECT_NE(c.status().message().find(bc.key_in_message), std::string::npos)
+        << bc.yaml << " -> " << c.status().ToString();
+  }
+}
+
 }  // namespace
 }  // namespace mamori

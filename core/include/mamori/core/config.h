@@ -32,9 +32,23 @@ Result<std::uint64_t> ParseBytes(std::string_view s);
 // "Z", "UTC", "+09:00", "-0530". Returns minutes east of UTC.
 Result<int> ParseUtcOffset(std::string_view s);
 
+// TLS server settings (syslog over TLS, RFC 5425; HTTPS for the API). PEM files; they are read
+// at startup and again on SIGHUP (a file that fails to load then keeps the previous context).
+struct TlsConfig {
+  std::string cert_file;  // server certificate chain (PEM). Required when TLS is on
+  std::string key_file;   // its private key (PEM, unencrypted). Required when TLS is on
+  std::string ca_file;    // CA certificates that client certificates must chain to. Default: ""
+  // Require and verify a client certificate (mutual TLS); needs ca_file. Default: false.
+  bool verify_client = false;
+  // A connection that has not completed its handshake after this long is closed. Default: 10 s.
+  std::int64_t handshake_timeout_ms = 10'000;
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ListenerConfig {
-  enum class Kind { kSyslogUdp, kSyslogTcp };
-  std::string name;  // unique; the `listener` label of metrics. Default: "syslog-udp"/"syslog-tcp"
+  enum class Kind { kSyslogUdp, kSyslogTcp, kSyslogTls };
+  // unique; the `listener` label of metrics. Default: "syslog-udp"/"syslog-tcp"/"syslog-tls"
+  std::string name;
   Kind kind = Kind::kSyslogUdp;
   HostPort address{"127.0.0.1", 5514};
   // Longer messages are truncated to this size, flagged and counted. Default: 64 KiB.
@@ -43,7 +57,10 @@ struct ListenerConfig {
   int utc_offset_minutes = 0;
   // "auto" detects the format per message; a parser name pins it. Default: "auto".
   std::string format = "auto";
-  // TCP: connections beyond this are accepted and closed at once, and counted. Default: 1024.
+  // TLS listeners only (kSyslogTls): certificate, key, client verification.
+  TlsConfig tls;
+  // TCP and TLS: connections beyond this are accepted and closed at once, and counted. Default:
+  // 1024.
   std::size_t max_connections = 1024;
   // TCP: a connection silent this long is closed. 0 = never. Default: 10 minutes.
   std::int64_t idle_timeout_ms = 10 * 60 * 1000;
@@ -51,10 +68,14 @@ struct ListenerConfig {
   std::size_t receive_buffer_bytes = 8 * 1024 * 1024;
 };
 
+// "syslog-udp", "syslog-tcp", "syslog-tls".
+const char* DefaultListenerName(ListenerConfig::Kind kind);
+
 struct HttpConfig {
   bool enabled = true;                            // Default: true
   HostPort address{"127.0.0.1", 8514};            // Default: 127.0.0.1:8514
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // request bodies above this get 413
+  TlsConfig tls;  // HTTPS when tls.cert_file is set. Default: plain HTTP
 };
 
 struct StorageConfig {
