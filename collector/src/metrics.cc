@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "mamori/core/tls.h"
+
 namespace mamori::collector {
 namespace {
 
@@ -40,7 +42,11 @@ CollectorFamilies::CollectorFamilies(prometheus::Registry& r)
       framing_errors(BuildCounter()
                          .Name("mamori_collector_framing_errors_total")
                          .Help("TCP streams with a malformed octet count (connection closed)")
-                         .Register(r)) {}
+                         .Register(r)),
+      tls_handshake_failures(BuildCounter()
+                                 .Name("mamori_tls_handshake_failures_total")
+                                 .Help(std::string(kTlsHandshakeFailuresHelp))
+                                 .Register(r)) {}
 
 ListenerMetrics::ListenerMetrics(CollectorFamilies& f, const std::string& l, Transport t)
     : received(f.received.Add({{"listener", l}, {"transport", std::string(TransportName(t))}})),
@@ -57,7 +63,8 @@ TcpMetrics::TcpMetrics(CollectorFamilies& f, const std::string& l)
       closed_eof(f.closed.Add({{"listener", l}, {"reason", "eof"}})),
       closed_idle_timeout(f.closed.Add({{"listener", l}, {"reason", "idle_timeout"}})),
       closed_error(f.closed.Add({{"listener", l}, {"reason", "error"}})),
-      closed_shutdown(f.closed.Add({{"listener", l}, {"reason", "shutdown"}})) {}
+      closed_shutdown(f.closed.Add({{"listener", l}, {"reason", "shutdown"}})),
+      closed_handshake_failed(f.closed.Add({{"listener", l}, {"reason", "handshake_failed"}})) {}
 
 prometheus::Counter& TcpMetrics::Closed(CloseReason reason) {
   switch (reason) {
@@ -69,8 +76,23 @@ prometheus::Counter& TcpMetrics::Closed(CloseReason reason) {
       return closed_error;
     case CloseReason::kShutdown:
       return closed_shutdown;
+    case CloseReason::kHandshakeFailed:
+      return closed_handshake_failed;
   }
   return closed_error;
+}
+
+TlsMetrics::TlsMetrics(CollectorFamilies& f, const std::string& l) {
+  for (std::string_view reason : kTlsHandshakeFailureReasons) {
+    failures[reason] =
+        &f.tls_handshake_failures.Add({{"listener", l}, {"reason", std::string(reason)}});
+  }
+}
+
+prometheus::Counter& TlsMetrics::HandshakeFailure(std::string_view reason) {
+  auto it = failures.find(reason);
+  if (it == failures.end()) it = failures.find("other");
+  return *it->second;
 }
 
 }  // namespace mamori::collector

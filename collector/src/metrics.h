@@ -8,6 +8,8 @@
 #include <prometheus/registry.h>
 
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "mamori/core/record.h"
 
@@ -24,10 +26,12 @@ struct CollectorFamilies {
   prometheus::Family<prometheus::Counter>& rejected;
   prometheus::Family<prometheus::Counter>& closed;
   prometheus::Family<prometheus::Counter>& framing_errors;
+  prometheus::Family<prometheus::Counter>& tls_handshake_failures;
 };
 
 // Why a TCP connection ended (the `reason` label of connections_closed_total).
-enum class CloseReason { kEof, kIdleTimeout, kError, kShutdown };
+// kHandshakeFailed: a TLS connection whose handshake failed or timed out.
+enum class CloseReason { kEof, kIdleTimeout, kError, kShutdown, kHandshakeFailed };
 
 // Every listener's series.
 struct ListenerMetrics {
@@ -54,6 +58,17 @@ struct TcpMetrics {
   prometheus::Counter& closed_idle_timeout;
   prometheus::Counter& closed_error;
   prometheus::Counter& closed_shutdown;
+  prometheus::Counter& closed_handshake_failed;
+};
+
+// The series only a TLS listener has: failed handshakes by reason
+// (mamori::kTlsHandshakeFailureReasons, all exported from the start).
+struct TlsMetrics {
+  TlsMetrics(CollectorFamilies& f, const std::string& listener);
+
+  prometheus::Counter& HandshakeFailure(std::string_view reason);
+
+  std::unordered_map<std::string_view, prometheus::Counter*> failures;
 };
 
 }  // namespace mamori::collector

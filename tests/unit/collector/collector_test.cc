@@ -12,6 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <csignal>
@@ -22,6 +24,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "../testing/test_pki.h"
 
 namespace mamori::collector {
 namespace {
@@ -622,6 +626,156 @@ TEST_F(CollectorTest, Ipv6Listeners) {
   ASSERT_TRUE(WaitRecords(2));
   EXPECT_EQ(records_[1].raw.bytes, "<13>over v6 udp");
   EXPECT_EQ(records_[1].raw.peer, "[::1]:" + std::to_string(u.local_endpoint().port()));
+}
+
+// --- syslog over TLS (RFC 5425) ---
+
+ListenerConfig Tls(bool verify_client = false) {
+  ListenerConfig c = Listener("tls", ListenerConfig::Kind::kSyslogTls);
+  c.tls.cert_file = testing::Pki().server;
+  c.tls.key_file = testing::Pki().server_key;
+  c.tls.handshake_timeout_ms = 500;
+  if (verify_client) {
+    c.tls.ca_file = testing::Pki().ca;
+    c.tls.verify_client = true;
+  }
+  return c;
+}
+
+// A blocking TLS client that trusts the test CA, optionally with a client certificate.
+struct TlsClient {
+  explicit TlsClient(asio::io_context& io, const std::string& cert = "",
+                     const std::string& key = "")
+      : ctx(MakeContext(cert, key)), stream(io, ctx) {}
+  // The stream copies the context's settings when it is made: configure the context first.
+  static asio::ssl::context MakeContext(const std::string& cert, const std::string& key) {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.load_verify_file(testing::Pki().ca);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    if (!cert.empty()) {
+      ctx.use_certificate_chain_file(cert);
+      ctx.use_private_key_file(key, asio::ssl::context::pem);
+    }
+    return ctx;
+  }
+  // Handshake; then, in TLS 1.3, the server's verdict on the client certificate arrives with the
+  // first read, so a refused client sees an error when it reads.
+  boost::system::error_code Connect(const HostPort& hp) {
+    boost::system::error_code ec;
+    stream.next_layer().connect(tcp::endpoint(asio::ip::make_address(hp.host), hp.port), ec);
+    if (!ec) stream.handshake(asio::ssl::stream_base::client, ec);
+    return ec;
+  }
+  asio::ssl::context ctx;
+  asio::ssl::stream<tcp::socket> stream;
+};
+
+TEST_F(CollectorTest, TlsOctetCountedFramesArriveWithTransportTls) {
+  ASSERT_TRUE(testing::Pki().ok);
+  Start({Tls()});
+  TlsClient client(client_io_);
+  ASSERT_FALSE(client.Connect(Bound("tls"))) << "handshake";
+  const std::string a = "<13>1 - h app - - - first", b = "<13>1 - h app - - - second";
+  const std::string data =
+      std::to_string(a.size()) + " " + a + std::to_string(b.size()) + " " + b + "<13>lf\n";
+  asio::write(client.stream, asio::buffer(data));
+  ASSERT_TRUE(WaitRecords(3));
+  EXPECT_EQ(RecordBytes(), (std::vector<std::string>{a, b, "<13>lf"}));
+  EXPECT_EQ(records_[0].raw.transport, Transport::kTls);
+  EXPECT_EQ(records_[0].raw.listener, "tls");
+  EXPECT_EQ(records_[0].event.format, "seen-by-tls");
+  EXPECT_EQ(Metric("mamori_events_received_total", {{"listener", "tls"}, {"transport", "tls"}}), 3);
+  EXPECT_EQ(Metric("mamori_tls_handshake_failures_total", {{"listener", "tls"}}), 0);
+}
+
+TEST_F(CollectorTest, TlsGarbageIsACountedHandshakeFailure) {
+  ASSERT_TRUE(testing::Pki().ok);
+  Start({Tls()});
+  std::mt19937 rng(7);
+  for (int i = 0; i < 3; ++i) {
+    auto s = Connect(Bound("tls"));
+    std::string garbage(4096, '\0');
+    for (char& ch : garbage) ch = static_cast<char>(rng());
+    if (i == 0) garbage = "<13>Nov 27 02:00:00 host app: plain syslog to a TLS port\n";
+    Send(s, garbage);
+    EXPECT_TRUE(WaitClosedByPeer(s));
+  }
+  EXPECT_TRUE(WaitMetric("mamori_tls_handshake_failures_total",
+                         {{"listener", "tls"}, {"reason", "protocol"}}, 3));
+  EXPECT_TRUE(WaitMetric("mamori_collector_connections_closed_total",
+                         {{"listener", "tls"}, {"reason", "handshake_failed"}}, 3));
+  // A silent client is closed after the handshake timeout.
+  auto silent = Connect(Bound("tls"));
+  EXPECT_TRUE(WaitClosedByPeer(silent));
+  EXPECT_TRUE(WaitMetric("mamori_tls_handshake_failures_total",
+                         {{"listener", "tls"}, {"reason", "timeout"}}, 1));
+  EXPECT_EQ(Metric("mamori_events_received_total", {{"listener", "tls"}}), 0);
+  EXPECT_TRUE(WaitMetric("mamori_collector_connections", {{"listener", "tls"}}, 0));
+  // Still serving.
+  TlsClient client(client_io_);
+  ASSERT_FALSE(client.Connect(Bound("tls")));
+  asio::write(client.stream, asio::buffer(std::string("<13>after\n")));
+  ASSERT_TRUE(WaitRecords(1));
+  EXPECT_EQ(records_[0].raw.bytes, "<13>after");
+}
+
+TEST_F(CollectorTest, TlsMutualRefusesClientsWithoutAValidCertificate) {
+  ASSERT_TRUE(testing::Pki().ok);
+  Start({Tls(/*verify_client=*/true)});
+  auto refused = [&](TlsClient& c) {
+    boost::system::error_code ec = c.Connect(Bound("tls"));
+    if (!ec) {
+      asio::write(c.stream, asio::buffer(std::string("<13>must not arrive\n")), ec);
+      char buf[16];
+      c.stream.read_some(asio::buffer(buf), ec);  // the server's alert, or EOF
+    }
+    return ec.failed();
+  };
+  TlsClient anonymous(client_io_);
+  EXPECT_TRUE(refused(anonymous));
+  EXPECT_TRUE(WaitMetric("mamori_tls_handshake_failures_total",
+                         {{"listener", "tls"}, {"reason", "no_client_cert"}}, 1));
+  TlsClient rogue(client_io_, testing::Pki().rogue, testing::Pki().rogue_key);
+  EXPECT_TRUE(refused(rogue));
+  EXPECT_TRUE(WaitMetric("mamori_tls_handshake_failures_total",
+                         {{"listener", "tls"}, {"reason", "bad_client_cert"}}, 1));
+  TlsClient good(client_io_, testing::Pki().client, testing::Pki().client_key);
+  ASSERT_FALSE(good.Connect(Bound("tls")));
+  asio::write(good.stream, asio::buffer(std::string("<13>welcome\n")));
+  ASSERT_TRUE(WaitRecords(1));
+  EXPECT_EQ(RecordBytes(), std::vector<std::string>{"<13>welcome"});
+}
+
+TEST_F(CollectorTest, TlsStartFailsOnABadCertificateNamingTheKey) {
+  ASSERT_TRUE(testing::Pki().ok);
+  RecordQueue queue(16);
+  Collector c(io_, queue, nullptr, registry_, clock_);
+  auto bad = Tls();
+  bad.tls.cert_file = testing::Pki().Path("nope.pem");
+  Status s = c.Start({Udp(), bad});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("listener 'tls'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("listeners[1].tls.cert_file"), std::string::npos) << s.message();
+  EXPECT_TRUE(c.BoundAddresses().empty());
+}
+
+TEST_F(CollectorTest, TlsReloadKeepsServingAndReportsErrors) {
+  ASSERT_TRUE(testing::Pki().ok);
+  const std::string cert = testing::Pki().Path("collector-reload.pem");
+  ASSERT_TRUE(testing::Sh("cp " + testing::Pki().server + " " + cert));
+  auto l = Tls();
+  l.tls.cert_file = cert;
+  Start({Tcp(), l});
+  auto r = collector_->ReloadTls();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].first, "tls");
+  EXPECT_TRUE(r[0].second.ok());
+  testing::WriteFile(cert, "garbage");
+  r = collector_->ReloadTls();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FALSE(r[0].second.ok());
+  TlsClient client(client_io_);
+  ASSERT_FALSE(client.Connect(Bound("tls")));  // the previous certificate is still served
 }
 
 }  // namespace

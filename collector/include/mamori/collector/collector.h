@@ -11,6 +11,11 @@
 //     digit, LF-delimited otherwise); see tcp_framer.h. When the queue is full a session stops
 //     reading and retries (1 ms, doubling to 10 ms) until its batch is accepted: the sender feels
 //     TCP back-pressure and nothing is lost.
+//   - TLS (RFC 5425, listener type syslog_tls): the TCP session over TLS 1.2+, with the same
+//     framing, limits, idle timeout, connection limit, back-pressure and metrics (transport
+//     "tls"). The handshake is bounded by tls.handshake_timeout; a failed one (no or a bad client
+//     certificate under verify_client, not TLS at all, timeout...) closes the connection and is
+//     counted in mamori_tls_handshake_failures_total{listener,reason}.
 //   - Messages longer than the listener's max_message_bytes are truncated, flagged
 //     (kRawTruncated, original_size = full length) and counted.
 //
@@ -27,7 +32,8 @@
 //   mamori_collector_connections{listener}              open TCP connections (gauge)
 //   mamori_collector_connections_rejected_total{listener}   over max_connections
 //   mamori_collector_connections_closed_total{listener,reason}
-//                                      eof, idle_timeout, error, shutdown
+//                                      eof, idle_timeout, error, shutdown, handshake_failed
+//   mamori_tls_handshake_failures_total{listener,reason}   TLS listeners; reasons in core/tls.h
 //   mamori_collector_framing_errors_total{listener}
 //
 // Threads: the io_context may be run by any number of threads. Each TCP connection, each
@@ -92,6 +98,11 @@ class Collector {
   // When all sessions are gone the collector holds no more work on io, so io.run() can return.
   // Thread-safe; idempotent; returns without waiting.
   void Stop();
+
+  // Re-reads the certificate, key and CA files of every TLS listener (on SIGHUP): connections
+  // accepted afterwards use the new files; a listener whose files fail to load keeps its previous
+  // ones. One {listener name, status} per TLS listener. Thread-safe; after a successful Start().
+  std::vector<std::pair<std::string, Status>> ReloadTls();
 
  private:
   class Impl;
