@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 // clang-format on
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -58,7 +59,13 @@ struct Daemon::Impl {
       : config(std::move(c)),
         registry(std::make_shared<prometheus::Registry>()),
         queue(config.pipeline.queue_capacity),
-        signals(io, SIGINT, SIGTERM) {
+        signals(io, SIGINT, SIGTERM),
+        sighup(io, SIGHUP),
+        tls_reloads(prometheus::BuildCounter()
+                        .Name("mamori_tls_reloads_total")
+                        .Help("TLS certificate reloads (SIGHUP) by listener (\"api\" = HTTPS) "
+                              "and result (ok, error: the previous certificate stays in use)")
+                        .Register(*registry)) {
     RegisterProcessMetrics(*registry);
   }
   ~Impl() {
@@ -81,6 +88,8 @@ struct Daemon::Impl {
   std::unique_ptr<parsers::Classifier> classifier;  // information class, My Number
   asio::io_context io;
   asio::signal_set signals;
+  asio::signal_set sighup;  // the process's only SIGHUP handler: rules and TLS reload
+  prometheus::Family<prometheus::Counter>& tls_reloads;
   std::unique_ptr<Detection> detection;  // holds Asio objects: destroyed before `io`
   std::unique_ptr<collector::Collector> collector;
   std::unique_ptr<api::HttpServer> http;
@@ -93,6 +102,9 @@ struct Daemon::Impl {
   Status StartCollector();
   Status StartHttp();
   void Shutdown();
+  void WaitSighup();
+  void ReloadTls();
+  void CountTlsReload(const std::string& listener, const Status& st);
   api::Response Events(const api::Request& req);
   api::Response Health(const api::Request& req);
   api::Response Verify(const api::Request& req);
@@ -271,10 +283,36 @@ Status Daemon::Impl::StartHttp() {
   return Status::Ok();
 }
 
+// SIGHUP: reload the rules, then the TLS certificates. Runs on an I/O thread.
+void Daemon::Impl::WaitSighup() {
+  sighup.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec || stopping.load()) return;
+    log::Info("app", "received SIGHUP: reloading rules and TLS certificates");
+    if (detection) detection->Reload();
+    ReloadTls();
+    WaitSighup();
+  });
+}
+
+void Daemon::Impl::CountTlsReload(const std::string& listener, const Status& st) {
+  tls_reloads.Add({{"listener", listener}, {"result", st.ok() ? "ok" : "error"}}).Increment();
+  if (!st.ok()) {
+    log::Error("app", "TLS reload of " + listener +
+                          " failed, keeping the previous certificate: " + st.message());
+  }
+}
+
+void Daemon::Impl::ReloadTls() {
+  if (collector) {
+    for (const auto& [name, st] : collector->ReloadTls()) CountTlsReload(name, st);
+  }
+}
+
 void Daemon::Impl::Shutdown() {
   if (stopping.exchange(true)) return;
   log::Info("app", "stopping: no longer accepting; storing what was received");
   signals.cancel();
+  sighup.cancel();
   if (detection) detection->Stop();
   if (collector) collector->Stop();
   if (http) http->Stop();
@@ -301,6 +339,14 @@ Status Daemon::Start() {
     log::Info("app", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
     impl_->Shutdown();
   });
+  // Both results exported from the start (0), so that an alert can watch the error series.
+  for (const auto& l : impl_->config.listeners) {
+    if (l.kind != ListenerConfig::Kind::kSyslogTls) continue;
+    for (const char* result : {"ok", "error"}) {
+      impl_->tls_reloads.Add({{"listener", l.name}, {"result", result}});
+    }
+  }
+  impl_->WaitSighup();
   return Status::Ok();
 }
 

@@ -1,7 +1,6 @@
 #include "detection.h"
 
 #include <charconv>
-#include <csignal>
 #include <set>
 
 #include "mamori/core/log.h"
@@ -205,21 +204,10 @@ void Detection::Tick(std::int64_t now_ns) {
 }
 
 void Detection::Start(boost::asio::io_context& io, std::chrono::milliseconds tick) {
-  sighup_ = std::make_unique<boost::asio::signal_set>(io, SIGHUP);
-  WaitSighup();
   if (tick.count() <= 0 || !kEngineHasTick<rules::Engine>) return;  // nothing to drive
   tick_ = tick;
   timer_ = std::make_unique<boost::asio::steady_timer>(io);
   ArmTimer();
-}
-
-void Detection::WaitSighup() {
-  sighup_->async_wait([this](const boost::system::error_code& ec, int) {
-    if (ec || stopped_.load()) return;
-    log::Info("app", "received SIGHUP: reloading rules");
-    Reload();
-    WaitSighup();
-  });
 }
 
 void Detection::ArmTimer() {
@@ -233,7 +221,6 @@ void Detection::ArmTimer() {
 
 void Detection::Stop() {
   stopped_.store(true);
-  if (sighup_) sighup_->cancel();
   if (timer_) timer_->cancel();
 }
 

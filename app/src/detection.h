@@ -1,9 +1,10 @@
 // Detection: the daemon's detection path. It owns the rule engine and the incident manager, runs
 // every stored batch through the engine on the storage writer thread (so alerts cite durable
-// evidence sequence numbers), turns alerts into incidents, reloads the rules on SIGHUP and on
-// POST /api/v1/rules/reload (rules whose definition is unchanged keep their correlation state),
-// and serves the incident API: GET /api/v1/incidents, GET /api/v1/incident?id=N and
-// POST /api/v1/incident/{acknowledge,start,resolve,close,reopen,assign,note}?id=N.
+// evidence sequence numbers), turns alerts into incidents, reloads the rules on SIGHUP (the
+// daemon owns the SIGHUP handler and calls Reload()) and on POST /api/v1/rules/reload (rules whose
+// definition is unchanged keep their correlation state), and serves the incident API: GET
+// /api/v1/incidents, GET /api/v1/incident?id=N and POST
+// /api/v1/incident/{acknowledge,start,resolve,close,reopen,assign,note}?id=N.
 //
 // Also here: the conversions the rule tools share (alert and load report as JSON).
 //
@@ -16,7 +17,6 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -91,7 +91,7 @@ class Detection {
   // Any thread: lets absence rules fire (when the engine supports Engine::Tick).
   void Tick(std::int64_t now_ns);
 
-  // Reloads on SIGHUP and ticks every `tick` on `io`. Stop() cancels both.
+  // Ticks every `tick` on `io` (SIGHUP is the daemon's: it calls Reload()). Stop() cancels it.
   // REQUIRES: called once; `io` outlives this object's use of it until Stop().
   void Start(boost::asio::io_context& io, std::chrono::milliseconds tick);
   void Stop();
@@ -114,7 +114,6 @@ class Detection {
   // REQUIRES: mu_ held.
   void Deliver(std::vector<rules::Alert>* alerts);
   void MaybeUpdateMetrics(bool force);
-  void WaitSighup();
   void ArmTimer();
 
   const std::vector<std::string> paths_;
@@ -129,7 +128,6 @@ class Detection {
   std::vector<rules::Alert> alerts_;  // reused per batch
   std::chrono::steady_clock::time_point last_metrics_{};
 
-  std::unique_ptr<boost::asio::signal_set> sighup_;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::chrono::milliseconds tick_{0};
   std::atomic<bool> stopped_{false};

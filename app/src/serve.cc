@@ -20,12 +20,19 @@ flags (override the config file):
   --data-dir DIR          where the evidence store lives
   --syslog-udp HOST:PORT  address of the first UDP syslog listener (added if there is none)
   --syslog-tcp HOST:PORT  address of the first TCP syslog listener (added if there is none)
+  --syslog-tls HOST:PORT  address of the first syslog-over-TLS listener (RFC 5425; added if
+                          there is none, and then needs --tls-cert and --tls-key)
+  --tls-cert FILE         server certificate (PEM) of that TLS listener
+  --tls-key FILE          its private key (PEM)
+  --tls-ca FILE           CA certificates for client certificates
+  --tls-verify-client     require a valid client certificate (mutual TLS; needs --tls-ca)
   --http HOST:PORT        address of the HTTP API
   --log-level LEVEL       debug, info, warn or error
   --rules PATH            rule file or directory; repeatable; replaces the config's rules.paths
 Port 0 asks the kernel for a free port; the bound ports are logged at startup.
 A rule that fails to load is logged (file:line, rule id) and left out; the others run. A rules
-path that does not exist is a config error (exit 2). SIGHUP reloads the rules.
+path that does not exist is a config error (exit 2). SIGHUP reloads the rules and the TLS
+certificates (docs/tls.md). HTTPS for the API is configured in the config file (http.tls).
 )";
 
 Status Override(Config* c, ListenerConfig::Kind kind, const std::string& addr, const char* flag) {
@@ -39,7 +46,7 @@ Status Override(Config* c, ListenerConfig::Kind kind, const std::string& addr, c
   }
   ListenerConfig l;
   l.kind = kind;
-  l.name = kind == ListenerConfig::Kind::kSyslogUdp ? "syslog-udp" : "syslog-tcp";
+  l.name = DefaultListenerName(kind);
   l.address = *hp;
   c->listeners.push_back(l);
   return Status::Ok();
@@ -73,6 +80,31 @@ Result<Config> BuildConfig(const Flags& flags) {
       return st;
     }
   }
+  if (auto v = flags.Get("syslog-tls")) {
+    if (Status st = Override(&config, ListenerConfig::Kind::kSyslogTls, *v, "--syslog-tls");
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (flags.Has("tls-cert") || flags.Has("tls-key") || flags.Has("tls-ca") ||
+      flags.Has("tls-verify-client")) {
+    ListenerConfig* tls = nullptr;
+    for (auto& l : config.listeners) {
+      if (l.kind == ListenerConfig::Kind::kSyslogTls) {
+        tls = &l;
+        break;
+      }
+    }
+    if (tls == nullptr) {
+      return Status::InvalidArgument(
+          "--tls-cert/--tls-key/--tls-ca/--tls-verify-client: no syslog_tls listener (add "
+          "--syslog-tls HOST:PORT)");
+    }
+    if (auto v = flags.Get("tls-cert")) tls->tls.cert_file = *v;
+    if (auto v = flags.Get("tls-key")) tls->tls.key_file = *v;
+    if (auto v = flags.Get("tls-ca")) tls->tls.ca_file = *v;
+    if (flags.Has("tls-verify-client")) tls->tls.verify_client = true;
+  }
   if (auto v = flags.Get("http")) {
     auto hp = ParseHostPort(*v);
     if (!hp.ok()) return Status::InvalidArgument("--http: " + hp.status().message());
@@ -86,8 +118,9 @@ Result<Config> BuildConfig(const Flags& flags) {
 }  // namespace
 
 int ServeCommand(const std::vector<std::string>& args) {
-  FlagSpec spec{{"config", "data-dir", "syslog-udp", "syslog-tcp", "http", "log-level", "rules"},
-                {"help"}};
+  FlagSpec spec{{"config", "data-dir", "syslog-udp", "syslog-tcp", "syslog-tls", "tls-cert",
+                 "tls-key", "tls-ca", "http", "log-level", "rules"},
+                {"help", "tls-verify-client"}};
   auto flags = Flags::Parse(args, spec);
   if (!flags.ok()) {
     std::fprintf(stderr, "mamori serve: %s\n\n%s", flags.status().message().c_str(), kServeUsage);
