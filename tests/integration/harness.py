@@ -16,7 +16,7 @@ import urllib.parse
 
 MAMORI = os.environ.get("MAMORI_BIN", "")
 CORPORA = os.environ.get("MAMORI_CORPORA", "")
-_BOUND = re.compile(r"listening: (\S+) (udp|tcp) (\S+):(\d+)")
+_BOUND = re.compile(r"listening: (\S+) (udp|tcp|tls) (\S+):(\d+)")
 _HTTP = re.compile(r"api: listening on (\S+):(\d+)")
 
 
@@ -35,8 +35,11 @@ def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):
 class Daemon:
     """A running `mamori serve` on ephemeral loopback ports with its own data directory."""
 
-    def __init__(self, data_dir=None, config_text=None, extra_args=()):
+    def __init__(self, data_dir=None, config_text=None, extra_args=(), https_ca=None):
+        """https_ca: the API serves HTTPS (http.tls in config_text); request() then uses
+        https:// and trusts this CA file (curl --cacert)."""
         self.own_dir = data_dir is None
+        self.https_ca = https_ca
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="mamori-it-")
         self.config_text = config_text
         self.extra_args = list(extra_args)
@@ -105,7 +108,8 @@ class Daemon:
 
     # --- clients -------------------------------------------------------------------------
     def base_url(self):
-        return f"http://127.0.0.1:{self.http_port}"
+        scheme = "https" if self.https_ca else "http"
+        return f"{scheme}://127.0.0.1:{self.http_port}"
 
     def request(self, method, path, params=None, body=None, headers=(), expect_status=None,
                 curl_args=()):
@@ -116,6 +120,8 @@ class Daemon:
         if params:
             url += "?" + urllib.parse.urlencode(params)
         args = ["curl", "-sS", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
+        if self.https_ca:
+            args += ["--cacert", self.https_ca]
         for h in headers:
             args += ["-H", h]
         data = None
