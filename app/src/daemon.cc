@@ -262,6 +262,9 @@ api::Response Daemon::Impl::Health(const api::Request&) {
 
 Status Daemon::Impl::StartHttp() {
   if (!config.http.enabled) return Status::Ok();
+  if (config.http.tls.enabled()) {
+    return Status::InvalidArgument("http.tls: HTTPS for the API is not available in this build");
+  }
   http = std::make_unique<api::HttpServer>(io, config.http, *registry);
   http->Route("GET", "/healthz", [this](const api::Request& r) { return Health(r); });
   http->Route("GET", "/metrics", api::MetricsHandler({registry}));
