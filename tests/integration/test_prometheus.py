@@ -103,7 +103,15 @@ class PrometheusTest(unittest.TestCase):
         cls.catalogue = monitoring.load_catalogue()
         cls.tmp = tempfile.mkdtemp(prefix="mamori-prom-")
         cls.procs = []
-        cls.daemon = Daemon(config_text=CONFIG, extra_args=["--rules", RULES])
+        # A syslog-over-TLS listener too, so that its metrics (mamori_tls_*) are live.
+        cert, key = os.path.join(cls.tmp, "tls.pem"), os.path.join(cls.tmp, "tls.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True, timeout=60)
+        cls.daemon = Daemon(config_text=CONFIG,
+                            extra_args=["--rules", RULES, "--syslog-tls", "127.0.0.1:0",
+                                        "--tls-cert", cert, "--tls-key", key])
         try:
             cls.daemon.start()
             cls.start_node_exporter()
