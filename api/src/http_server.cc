@@ -4,6 +4,11 @@
 // flight, each with a timeout. After a response that closes the connection the session shuts
 // down its sending side and drains what the client still sends for a moment (a "lingering
 // close"), so that the client reads the error response instead of a reset.
+//
+// HTTPS (HttpConfig::tls): the same Session over beast::ssl_stream<beast::tcp_stream>; it first
+// runs the server handshake (bounded by tls.handshake_timeout; a failure is counted in
+// mamori_tls_handshake_failures_total{listener="api",reason}), and its lingering close sends a
+// TLS close_notify instead of shutting the socket's sending side.
 #include "mamori/api/http_server.h"
 
 #include <prometheus/counter.h>
@@ -18,10 +23,12 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -32,6 +39,7 @@
 
 #include "mamori/api/target.h"
 #include "mamori/core/log.h"
+#include "mamori/core/tls.h"
 #include "router.h"
 
 namespace mamori::api {
@@ -118,37 +126,80 @@ class Metrics {
 
   prometheus::Gauge& connections() { return connections_; }
 
+  // HTTPS only: registers mamori_tls_handshake_failures_total{listener="api",reason}. Before
+  // Start's listener runs.
+  void EnableTls(prometheus::Registry& registry) {
+    auto& family = prometheus::BuildCounter()
+                       .Name("mamori_tls_handshake_failures_total")
+                       .Help(std::string(kTlsHandshakeFailuresHelp))
+                       .Register(registry);
+    for (std::string_view reason : kTlsHandshakeFailureReasons) {
+      tls_failures_[reason] = &family.Add({{"listener", "api"}, {"reason", std::string(reason)}});
+    }
+  }
+  void HandshakeFailed(std::string_view reason) const {
+    auto it = tls_failures_.find(reason);
+    if (it == tls_failures_.end()) it = tls_failures_.find("other");
+    if (it != tls_failures_.end()) it->second->Increment();
+  }
+
  private:
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Gauge& connections_;
-  std::map<std::string, RouteMetrics, std::less<>> routes_;  // written before Start only
+  std::map<std::string, RouteMetrics, std::less<>> routes_;        // written before Start only
+  std::map<std::string_view, prometheus::Counter*> tls_failures_;  // written before Start only
 };
 
-class Session;
+// What the listener needs of a session of either stream type.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Stop() = 0;  // any thread
+};
 
 // What the listener and every session share. Outlives the HttpServer while sessions finish.
 struct ServerState {
-  ServerState(const HttpConfig& c, prometheus::Registry& registry) : config(c), metrics(registry) {}
+  ServerState(const HttpConfig& c, prometheus::Registry& r) : config(c), registry(r), metrics(r) {}
 
   const HttpConfig config;
+  prometheus::Registry& registry;
   Router router;    // read-only after Start
   Metrics metrics;  // read-only after Start (the metrics themselves are thread-safe)
   std::atomic<bool> stopping_flag{false};  // mirrors `stopping`, read without the lock
   std::atomic<std::size_t> open_sessions{0};
 
   std::mutex mu;
-  bool stopping = false;                                               // GUARDED_BY(mu)
-  std::uint64_t next_session_id = 0;                                   // GUARDED_BY(mu)
-  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;  // GUARDED_BY(mu)
+  bool stopping = false;                                                   // GUARDED_BY(mu)
+  std::uint64_t next_session_id = 0;                                       // GUARDED_BY(mu)
+  std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;  // GUARDED_BY(mu)
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <typename Stream>
+Stream MakeStream(tcp::socket&& socket, const std::shared_ptr<net::ssl::context>& context) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    return Stream(std::move(socket), *context);
+  } else {
+    return Stream(std::move(socket));
+  }
+}
+
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<ServerState> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // `context`: HTTPS only (nullptr for HTTP); kept alive as long as the session.
+  Session(tcp::socket&& socket, std::shared_ptr<ServerState> state,
+          std::shared_ptr<net::ssl::context> context)
+      : context_(std::move(context)),
+        stream_(MakeStream<Stream>(std::move(socket), context_)),
+        state_(std::move(state)) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = lowest().socket().remote_endpoint(ec);
     if (!ec) peer_ = EndpointString(ep);
     state_->open_sessions.fetch_add(1);
     state_->metrics.connections().Increment();
@@ -167,32 +218,63 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(state_->mu);
       if (!state_->stopping) {
         id_ = ++state_->next_session_id;
-        state_->sessions[id_] = weak_from_this();
+        state_->sessions[id_] = this->weak_from_this();
       }
     }
     if (id_ == 0) return CloseNow();
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::DoReadHeader, shared_from_this()));
+    if constexpr (kTls) {
+      net::dispatch(stream_.get_executor(),
+                    beast::bind_front_handler(&Session::DoHandshake, this->shared_from_this()));
+    } else {
+      net::dispatch(stream_.get_executor(),
+                    beast::bind_front_handler(&Session::DoReadHeader, this->shared_from_this()));
+    }
   }
 
-  // Any thread. Closes the connection if it is waiting for a request; a response being
-  // written completes first (OnWrite sees the stopping flag).
-  void Stop() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  // Any thread. Closes the connection if it is waiting for a request (or in its TLS
+  // handshake); a response being written completes first (OnWrite sees the stopping flag).
+  void Stop() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->waiting_) self->CloseNow();
     });
   }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void DoHandshake() {
+    if constexpr (kTls) {
+      if (state_->stopping_flag.load()) return CloseNow();
+      waiting_ = true;
+      lowest().expires_after(std::chrono::milliseconds(state_->config.tls.handshake_timeout_ms));
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    waiting_ = false;
+    if (!ec) return DoReadHeader();
+    if (closed_ || state_->stopping_flag.load()) return CloseNow();
+    std::string_view reason =
+        ec == beast::error::timeout ? std::string_view("timeout") : TlsHandshakeFailureReason(ec);
+    state_->metrics.HandshakeFailed(reason);
+    log::Debug("api", "TLS handshake with " + peer_ + " failed (" + std::string(reason) +
+                          "): " + ec.message());
+    CloseNow();
+  }
+
   void DoReadHeader() {
     if (state_->stopping_flag.load()) return CloseNow();
     parser_.emplace();
     parser_->header_limit(HttpServer::kMaxHeaderBytes);
     parser_->body_limit(state_->config.max_body_bytes);
     waiting_ = true;
-    stream_.expires_after(kIoTimeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnReadHeader, shared_from_this()));
+    lowest().expires_after(kIoTimeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::OnReadHeader, this->shared_from_this()));
   }
 
   void OnReadHeader(beast::error_code ec, std::size_t) {
@@ -203,9 +285,10 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
       continue_ = {http::status::continue_, req.version()};
-      stream_.expires_after(kIoTimeout);
-      http::async_write(stream_, continue_,
-                        beast::bind_front_handler(&Session::OnWriteContinue, shared_from_this()));
+      lowest().expires_after(kIoTimeout);
+      http::async_write(
+          stream_, continue_,
+          beast::bind_front_handler(&Session::OnWriteContinue, this->shared_from_this()));
       return;
     }
     DoReadBody();
@@ -219,9 +302,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void DoReadBody() {
     if (state_->stopping_flag.load()) return CloseNow();
     waiting_ = true;
-    stream_.expires_after(kIoTimeout);
+    lowest().expires_after(kIoTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnReadBody, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnReadBody, this->shared_from_this()));
   }
 
   void OnReadBody(beast::error_code ec, std::size_t) {
@@ -313,9 +396,9 @@ class Session : public std::enable_shared_from_this<Session> {
     route_ = route;
     status_ = r.status;
     close_after_write_ = close;
-    stream_.expires_after(kIoTimeout);
+    lowest().expires_after(kIoTimeout);
     http::async_write(stream_, res_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                      beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
@@ -330,18 +413,24 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Linger() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
     lingered_ = 0;
     waiting_ = true;
-    stream_.expires_after(kLingerTimeout);
-    DoDrain();
+    lowest().expires_after(kLingerTimeout);
+    if constexpr (kTls) {
+      // close_notify, then wait (bounded) for the client's: it has read the whole response.
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      DoDrain();
+    }
   }
 
   void DoDrain() {
     stream_.async_read_some(net::buffer(drain_),
-                            beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
+                            beast::bind_front_handler(&Session::OnDrain, this->shared_from_this()));
   }
 
   void OnDrain(beast::error_code ec, std::size_t n) {
@@ -355,11 +444,12 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     waiting_ = false;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  const std::shared_ptr<net::ssl::context> context_;  // HTTPS only
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;      // alive until its write completes
@@ -380,11 +470,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& io, std::shared_ptr<ServerState> state)
+  Listener(net::io_context& io, std::shared_ptr<ServerState> state,
+           std::shared_ptr<TlsServerContext> tls)
       : io_(io),
         acceptor_(net::make_strand(io)),
         retry_timer_(acceptor_.get_executor()),
-        state_(std::move(state)) {}
+        state_(std::move(state)),
+        tls_(std::move(tls)) {}
 
   Status Open(const tcp::endpoint& endpoint) {
     beast::error_code ec;
@@ -437,7 +529,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    std::make_shared<Session>(std::move(socket), state_)->Run();
+    if (tls_) {
+      std::make_shared<Session<TlsStream>>(std::move(socket), state_, tls_->Get())->Run();
+    } else {
+      std::make_shared<Session<PlainStream>>(std::move(socket), state_, nullptr)->Run();
+    }
     DoAccept();
   }
 
@@ -445,6 +541,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   std::shared_ptr<ServerState> state_;
+  const std::shared_ptr<TlsServerContext> tls_;  // HTTPS only
   tcp::endpoint local_;
 };
 
@@ -457,6 +554,7 @@ struct HttpServer::Impl {
   net::io_context& io;
   std::shared_ptr<ServerState> state;
   std::shared_ptr<Listener> listener;
+  std::shared_ptr<TlsServerContext> tls;  // HTTPS only
   bool started = false;
   HostPort bound;
 };
@@ -493,10 +591,17 @@ Status HttpServer::Start() {
     }
     endpoint = results.begin()->endpoint();
   }
-  auto listener = std::make_shared<Listener>(impl_->io, impl_->state);
+  std::shared_ptr<TlsServerContext> tls;
+  if (impl_->state->config.tls.enabled()) {
+    auto made = TlsServerContext::Create(impl_->state->config.tls, "http.tls");
+    if (!made.ok()) return made.status();
+    tls = std::move(made).value();
+  }
+  auto listener = std::make_shared<Listener>(impl_->io, impl_->state, tls);
   if (Status s = listener->Open(endpoint); !s.ok()) return s;
 
   auto& metrics = impl_->state->metrics;
+  if (tls) metrics.EnableTls(impl_->state->registry);
   metrics.AddRoute(Router::kUnmatched);
   for (std::string_view path : impl_->state->router.Paths()) metrics.AddRoute(path);
 
@@ -504,7 +609,13 @@ Status HttpServer::Start() {
   impl_->started = true;
   impl_->bound =
       HostPort{impl_->listener->local().address().to_string(), impl_->listener->local().port()};
-  log::Info("api", "listening on " + impl_->bound.ToString());
+  impl_->tls = tls;
+  log::Info("api", "listening on " + impl_->bound.ToString() + (tls ? " (https)" : " (http)"));
+  if (tls) {
+    log::Info("api",
+              "tls: certificate " + tls->Describe() +
+                  (impl_->state->config.tls.verify_client ? "; client certificates required" : ""));
+  }
   impl_->listener->Run();
   return Status::Ok();
 }
@@ -513,7 +624,7 @@ HostPort HttpServer::BoundAddress() const { return impl_->bound; }
 
 void HttpServer::Stop() {
   ServerState& state = *impl_->state;
-  std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<SessionBase>> sessions;
   {
     std::lock_guard lock(state.mu);
     if (state.stopping) return;
@@ -526,6 +637,15 @@ void HttpServer::Stop() {
   if (impl_->listener) impl_->listener->Stop();
   for (const auto& s : sessions) s->Stop();
 }
+
+Status HttpServer::ReloadTls() {
+  if (!impl_->tls) return Status::Ok();
+  Status st = impl_->tls->Reload();
+  if (st.ok()) log::Info("api", "tls: reloaded certificate " + impl_->tls->Describe());
+  return st;
+}
+
+bool HttpServer::tls() const { return impl_->tls != nullptr; }
 
 std::size_t HttpServer::ActiveConnections() const { return impl_->state->open_sessions.load(); }
 

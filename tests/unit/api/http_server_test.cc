@@ -9,6 +9,12 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -18,6 +24,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "../testing/test_pki.h"
 #include "test_client.h"
 
 namespace mamori::api {
@@ -509,6 +516,163 @@ TEST_F(HttpServerTest, Curl) {
 
   out = RunCurl("-w '%{http_code}' -o /dev/null '" + base + "/missing'");
   EXPECT_EQ(out, "404");
+}
+
+// --- HTTPS ---
+
+namespace pki = ::mamori::testing;
+namespace bhttp = boost::beast::http;
+
+HttpConfig Https(bool verify_client = false) {
+  HttpConfig c;
+  c.tls.cert_file = pki::Pki().server;
+  c.tls.key_file = pki::Pki().server_key;
+  c.tls.handshake_timeout_ms = 500;
+  if (verify_client) {
+    c.tls.ca_file = pki::Pki().ca;
+    c.tls.verify_client = true;
+  }
+  return c;
+}
+
+// A blocking HTTPS client that trusts the test CA.
+struct HttpsClient {
+  explicit HttpsClient(boost::asio::io_context& io, const std::string& cert = "",
+                       const std::string& key = "")
+      : ctx(MakeContext(cert, key)), stream(io, ctx) {}
+  static boost::asio::ssl::context MakeContext(const std::string& cert, const std::string& key) {
+    boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_client);
+    ctx.load_verify_file(pki::Pki().ca);
+    ctx.set_verify_mode(boost::asio::ssl::verify_peer);
+    if (!cert.empty()) {
+      ctx.use_certificate_chain_file(cert);
+      ctx.use_private_key_file(key, boost::asio::ssl::context::pem);
+    }
+    return ctx;
+  }
+  boost::system::error_code Connect(const HostPort& hp) {
+    boost::system::error_code ec;
+    stream.next_layer().connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(hp.host), hp.port), ec);
+    if (!ec) stream.handshake(boost::asio::ssl::stream_base::client, ec);
+    return ec;
+  }
+  boost::asio::ssl::context ctx;
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream;
+};
+
+TEST_F(HttpServerTest, HttpsServesPipelinedRequestsOverOneConnection) {
+  ASSERT_TRUE(pki::Pki().ok);
+  Start(Https());
+  EXPECT_TRUE(server_->tls());
+  boost::asio::io_context client_io;
+  HttpsClient c(client_io);
+  ASSERT_FALSE(c.Connect(addr()));
+  const std::string two =
+      "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /echo?a=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+  boost::asio::write(c.stream, boost::asio::buffer(two));
+  boost::beast::flat_buffer buf;
+  bhttp::response<bhttp::string_body> r1, r2;
+  bhttp::read(c.stream, buf, r1);
+  bhttp::read(c.stream, buf, r2);
+  EXPECT_EQ(r1.result_int(), 200);
+  EXPECT_EQ(r1.body(), "hello\n");
+  EXPECT_EQ(r2.result_int(), 200);
+  EXPECT_EQ(Json::parse(r2.body())["params"], Json::parse(R"([["a","1"]])"));
+  EXPECT_EQ(
+      Sample("mamori_tls_handshake_failures_total", {{"listener", "api"}, {"reason", "protocol"}}),
+      0);
+}
+
+TEST_F(HttpServerTest, HttpsRefusesPlainHttpGarbageAndSilenceAndKeepsServing) {
+  ASSERT_TRUE(pki::Pki().ok);
+  Start(Https());
+  {
+    TestClient plain(addr());
+    ASSERT_TRUE(plain.connected());
+    plain.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_FALSE(plain.Read().has_value());
+  }
+  {
+    TestClient garbage(addr());
+    garbage.Send(std::string(3000, '\x16'));
+    EXPECT_TRUE(garbage.WaitClosed());
+  }
+  {
+    TestClient silent(addr());
+    EXPECT_TRUE(silent.WaitClosed());  // after handshake_timeout (500 ms)
+  }
+  EXPECT_TRUE(Eventually([&] {
+    return Sample("mamori_tls_handshake_failures_total",
+                  {{"listener", "api"}, {"reason", "protocol"}}) == 2 &&
+           Sample("mamori_tls_handshake_failures_total",
+                  {{"listener", "api"}, {"reason", "timeout"}}) == 1;
+  }));
+  boost::asio::io_context client_io;
+  HttpsClient c(client_io);
+  ASSERT_FALSE(c.Connect(addr()));
+  boost::asio::write(c.stream,
+                     boost::asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
+  boost::beast::flat_buffer buf;
+  bhttp::response<bhttp::string_body> r;
+  bhttp::read(c.stream, buf, r);
+  EXPECT_EQ(r.result_int(), 200);
+}
+
+TEST_F(HttpServerTest, HttpsMutualTlsRequiresAClientCertificate) {
+  ASSERT_TRUE(pki::Pki().ok);
+  Start(Https(/*verify_client=*/true));
+  boost::asio::io_context client_io;
+  auto get = [&](HttpsClient& c) {
+    boost::system::error_code ec = c.Connect(addr());
+    if (ec) return -1;
+    boost::asio::write(
+        c.stream, boost::asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")), ec);
+    boost::beast::flat_buffer buf;
+    bhttp::response<bhttp::string_body> r;
+    if (!ec) bhttp::read(c.stream, buf, r, ec);
+    return ec ? -1 : static_cast<int>(r.result_int());
+  };
+  HttpsClient anonymous(client_io);
+  EXPECT_EQ(get(anonymous), -1);
+  HttpsClient rogue(client_io, pki::Pki().rogue, pki::Pki().rogue_key);
+  EXPECT_EQ(get(rogue), -1);
+  HttpsClient good(client_io, pki::Pki().client, pki::Pki().client_key);
+  EXPECT_EQ(get(good), 200);
+  EXPECT_TRUE(Eventually([&] {
+    return Sample("mamori_tls_handshake_failures_total",
+                  {{"listener", "api"}, {"reason", "no_client_cert"}}) == 1 &&
+           Sample("mamori_tls_handshake_failures_total",
+                  {{"listener", "api"}, {"reason", "bad_client_cert"}}) == 1;
+  }));
+}
+
+TEST_F(HttpServerTest, HttpsBadCertificateFailsStartNamingTheKey) {
+  ASSERT_TRUE(pki::Pki().ok);
+  HttpConfig c = Https();
+  c.address = HostPort{"127.0.0.1", 0};
+  c.tls.key_file = pki::Pki().Path("no-such.key");
+  HttpServer server(io_, c, *registry_);
+  Status s = server.Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("http.tls.key_file"), std::string::npos) << s.message();
+}
+
+TEST_F(HttpServerTest, HttpsReloadKeepsTheOldCertificateWhenTheNewOneIsBroken) {
+  ASSERT_TRUE(pki::Pki().ok);
+  const std::string cert = pki::Pki().Path("api-reload.pem");
+  ASSERT_TRUE(pki::Sh("cp " + pki::Pki().server + " " + cert));
+  HttpConfig c = Https();
+  c.tls.cert_file = cert;
+  Start(c);
+  EXPECT_TRUE(server_->ReloadTls().ok());
+  pki::WriteFile(cert, "garbage");
+  Status s = server_->ReloadTls();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("http.tls.cert_file"), std::string::npos) << s.message();
+  boost::asio::io_context client_io;
+  HttpsClient client(client_io);
+  EXPECT_FALSE(client.Connect(addr()));
 }
 
 }  // namespace

@@ -16,6 +16,12 @@
 // threads running the io_context and the io_context itself: create them before the io_context,
 // and destroy them after it.
 //
+// HTTPS: when HttpConfig::tls has a certificate, every connection is TLS 1.2+ (beast::ssl_stream)
+// with the same limits, timeouts and pipelining; the handshake must finish within
+// tls.handshake_timeout, and a failed one is counted in
+// mamori_tls_handshake_failures_total{listener="api",reason}. With tls.verify_client a client
+// certificate chaining to tls.ca_file is required. ReloadTls() re-reads the files (SIGHUP).
+//
 // Limits: a request header larger than kMaxHeaderBytes gets 431, a body larger than
 // HttpConfig::max_body_bytes gets 413, an unparseable request (garbage bytes, bad
 // percent-encoding, a target that is not "/path?query") gets 400; in each case the connection is
@@ -109,7 +115,8 @@ class HttpServer {
 
   // Binds HttpConfig::address (port 0 = an ephemeral port; see BoundAddress()), listens and
   // starts accepting on the io_context. Returns IOError when the address cannot be bound
-  // (e.g. in use) and InvalidArgument when the host does not resolve. Call at most once.
+  // (e.g. in use) and InvalidArgument when the host does not resolve or the TLS files do not
+  // load (naming the key: "http.tls.cert_file '...': cannot read: ..."). Call at most once.
   Status Start();
 
   // The address actually bound. REQUIRES: Start() returned OK.
@@ -121,6 +128,13 @@ class HttpServer {
   // its response written, and then its connection closed. Once the last connection is gone the
   // server holds no work on the io_context.
   void Stop();
+
+  // HTTPS: re-reads the certificate, key and CA files; connections accepted afterwards use them.
+  // On failure the previous ones stay in use and the error is returned. OK without HTTPS.
+  // Thread-safe. REQUIRES: Start() returned OK.
+  Status ReloadTls();
+  // Whether the server speaks HTTPS. REQUIRES: Start() returned OK.
+  bool tls() const;
 
   // Connections currently open (for tests and shutdown logging).
   std::size_t ActiveConnections() const;
