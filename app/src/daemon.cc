@@ -262,9 +262,6 @@ api::Response Daemon::Impl::Health(const api::Request&) {
 
 Status Daemon::Impl::StartHttp() {
   if (!config.http.enabled) return Status::Ok();
-  if (config.http.tls.enabled()) {
-    return Status::InvalidArgument("http.tls: HTTPS for the API is not available in this build");
-  }
   http = std::make_unique<api::HttpServer>(io, config.http, *registry);
   http->Route("GET", "/healthz", [this](const api::Request& r) { return Health(r); });
   http->Route("GET", "/metrics", api::MetricsHandler({registry}));
@@ -309,6 +306,7 @@ void Daemon::Impl::ReloadTls() {
   if (collector) {
     for (const auto& [name, st] : collector->ReloadTls()) CountTlsReload(name, st);
   }
+  if (http && http->tls()) CountTlsReload("api", http->ReloadTls());
 }
 
 void Daemon::Impl::Shutdown() {
@@ -343,10 +341,14 @@ Status Daemon::Start() {
     impl_->Shutdown();
   });
   // Both results exported from the start (0), so that an alert can watch the error series.
+  std::vector<std::string> tls_names;
   for (const auto& l : impl_->config.listeners) {
-    if (l.kind != ListenerConfig::Kind::kSyslogTls) continue;
+    if (l.kind == ListenerConfig::Kind::kSyslogTls) tls_names.push_back(l.name);
+  }
+  if (impl_->http && impl_->http->tls()) tls_names.push_back("api");
+  for (const auto& name : tls_names) {
     for (const char* result : {"ok", "error"}) {
-      impl_->tls_reloads.Add({{"listener", l.name}, {"result", result}});
+      impl_->tls_reloads.Add({{"listener", name}, {"result", result}});
     }
   }
   impl_->WaitSighup();
