@@ -16,6 +16,7 @@
 #include "literal_scanner.h"
 #include "mamori/core/record.h"
 #include "mamori/rules/rule.h"
+#include "mamori/rules/rule_set.h"
 
 namespace mamori::rules::internal {
 
@@ -98,9 +99,20 @@ struct FieldMatcher {
   std::vector<int> groups;  // source groups whose detectors use the matcher
 };
 
+// A string leaf that is not a trigger of its (hit-driven) detector is "lazy": its patterns are
+// not in the field's matcher (so they cost nothing on events that do not reach the detector) and
+// it is evaluated directly on the field value when the detector is, at most once per event.
+struct LazyPatterns {
+  std::vector<std::string> exact;  // equal (ASCII case-folded when exact_ci)
+  bool exact_ci = false;
+  std::vector<LiteralPattern> literals;
+  std::vector<std::unique_ptr<RE2>> regexes;  // null entries never match (did not compile)
+};
+
 struct Leaf {
   LeafDef::Kind kind = LeafDef::Kind::kString;
-  int matcher = -1;  // kString
+  int matcher = -1;                    // kString, unless lazy
+  std::unique_ptr<LazyPatterns> lazy;  // kString leaves that are not triggers
   FieldRef field;
   std::vector<Cidr> cidrs;
   LeafDef::NumOp num_op = LeafDef::NumOp::kEq;
@@ -181,7 +193,7 @@ struct Compiled {
 
 // Compiles the definitions. Problems that concern the whole set (a Set that cannot compile within
 // max_mem) are appended to *diags as warnings; the set then matches pattern by pattern.
-std::unique_ptr<Compiled> Compile(RuleSetDef def, std::int64_t max_mem,
+std::unique_ptr<Compiled> Compile(RuleSetDef def, const CompileOptions& options,
                                   std::vector<Diagnostic>* diags);
 
 // RE2 options used for every pattern.

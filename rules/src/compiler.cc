@@ -2,6 +2,7 @@
 // nodes, the per-event field index and the log source index.
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -148,6 +149,10 @@ namespace {
 // on every value of the field).
 constexpr std::size_t kMaxKey = 16;
 constexpr int kMinAtomLen = 3;
+// Lazy leaves (compiled.h): a non-trigger leaf with a literal shorter than kNoisyLiteralLen and
+// at most kMaxLazyPatterns patterns.
+constexpr std::size_t kNoisyLiteralLen = 4;
+constexpr std::size_t kMaxLazyPatterns = 16;
 
 std::string FieldName(const FieldRef& f) {
   if (f.pseudo != Pseudo::kNone) return "\x01" + std::to_string(static_cast<int>(f.pseudo));
@@ -235,15 +240,28 @@ bool ParseLiteral(std::string_view p, LiteralPattern* out) {
 
 class Compiler {
  public:
-  Compiler(std::int64_t max_mem, std::vector<Diagnostic>* diags)
-      : max_mem_(max_mem), diags_(diags), out_(std::make_unique<Compiled>()) {}
+  Compiler(const CompileOptions& options, std::vector<Diagnostic>* diags)
+      : max_mem_(options.max_mem),
+        prefilter_(options.prefilter),
+        diags_(diags),
+        out_(std::make_unique<Compiled>()) {}
 
   std::unique_ptr<Compiled> Run(RuleSetDef def) {
     std::map<std::string, std::vector<int>> groups_by_key;
     for (auto& d : def.detectors) {
       Detector cd;
+      // The trigger leaves (chosen on the definition, the most selective branch of each AND);
+      // the other string leaves of a hit-driven detector are lazy (see compiled.h).
+      std::vector<int> def_triggers;
+      int score = 0;
+      const bool hit_driven = prefilter_ && TriggersDef(d.cond, d.leaves, &def_triggers, &score);
+      std::vector<bool> is_trigger(d.leaves.size(), false);
+      for (int t : def_triggers) is_trigger[t] = true;
       std::vector<int> leaf_ids;
-      for (auto& l : d.leaves) leaf_ids.push_back(AddLeaf(l));
+      for (size_t i = 0; i < d.leaves.size(); ++i) {
+        const bool lazy = hit_driven && !is_trigger[i] && Noisy(d.leaves[i]);
+        leaf_ids.push_back(AddLeaf(d.leaves[i], lazy));
+      }
       for (size_t i = 0; i < d.leaves.size(); ++i) {
         if (d.leaves[i].capture) cd.capture_leaves.push_back(leaf_ids[i]);
       }
@@ -253,7 +271,8 @@ class Compiler {
       int group = AddToGroup(d.logsource, det);
       out_->detector_group.push_back(group);
       std::vector<int> triggers;
-      if (Triggers(out_->detectors[det].root, &triggers)) {
+      for (int t : def_triggers) triggers.push_back(leaf_ids[t]);
+      if (hit_driven) {
         std::sort(triggers.begin(), triggers.end());
         triggers.erase(std::unique(triggers.begin(), triggers.end()), triggers.end());
         out_->leaf_triggers.resize(out_->leaves.size());
@@ -349,7 +368,7 @@ class Compiler {
     return m;
   }
 
-  int AddLeaf(const LeafDef& d) {
+  int AddLeaf(const LeafDef& d, bool lazy) {
     int id = static_cast<int>(out_->leaves.size());
     Leaf l;
     l.kind = d.kind;
@@ -359,7 +378,35 @@ class Compiler {
     l.number = d.number;
     l.exists = d.exists;
     l.ref = d.kind == LeafDef::Kind::kFieldRef ? Ref(d.ref_field) : FieldRef();
-    if (d.kind == LeafDef::Kind::kString) {
+    if (d.kind == LeafDef::Kind::kString && lazy) {
+      l.lazy = std::make_unique<LazyPatterns>();
+      l.lazy->exact_ci = d.case_insensitive;
+      for (auto& p : d.patterns) {
+        if (!p.is_regex) {
+          l.lazy->exact.push_back(p.text);
+          continue;
+        }
+        LiteralPattern lit;
+        if (ParseLiteral(p.text, &lit)) {
+          if (lit.case_insensitive) AsciiLower(std::string(lit.text), &lit.text);
+          l.lazy->literals.push_back(std::move(lit));
+          continue;
+        }
+        auto re = std::make_unique<RE2>(p.text, PatternOptions(max_mem_));
+        if (!re->ok()) {
+          Diagnostic diag;
+          diag.level = Diagnostic::Level::kWarning;
+          diag.message = "pattern '" + p.text + "' on field '" + l.field.key() +
+                         "' did not compile within max_mem; it never matches";
+          diags_->push_back(std::move(diag));
+          continue;
+        }
+        if (d.capture && !re->NamedCapturingGroups().empty()) {
+          l.captures.push_back(std::make_unique<RE2>(p.text, PatternOptions(max_mem_)));
+        }
+        l.lazy->regexes.push_back(std::move(re));
+      }
+    } else if (d.kind == LeafDef::Kind::kString) {
       l.matcher = MatcherFor(l.field);
       auto& m = out_->matchers[l.matcher];
       auto& pm = pending_[l.matcher];
@@ -409,36 +456,80 @@ class Compiler {
     return id;
   }
 
-  // Leaves of which at least one must hit for the node to be true; false when no such bound
-  // exists (a `not`, or a leaf that is not a string match).
-  bool Triggers(int ni, std::vector<int>* out) {
-    const Node& n = out_->nodes[ni];
-    switch (n.kind) {
+  // How rarely a string leaf can be expected to hit (higher: rarer): an exact value or an
+  // anchored literal 1000, another literal its length, any other regex kMinAtomLen (its
+  // FilteredRE2 atoms are at least that long); the weakest pattern of the leaf counts.
+  static int LeafScore(const LeafDef& l) {
+    int score = std::numeric_limits<int>::max();
+    for (const auto& p : l.patterns) {
+      int s = 1000;
+      LiteralPattern lit;
+      if (p.is_regex) {
+        if (!ParseLiteral(p.text, &lit)) {
+          s = kMinAtomLen;
+        } else if (!(lit.anchor_start && lit.anchor_end)) {
+          s = static_cast<int>(std::min<std::size_t>(lit.text.size(), 1000));
+        }
+      }
+      score = std::min(score, s);
+    }
+    return score == std::numeric_limits<int>::max() ? 0 : score;
+  }
+
+  // Whether a string leaf has a literal pattern so short that it would hit on most values
+  // (Sigma `'0'`, `':'`, `'@'`, `'-s'`), and few enough patterns to check one by one: if it is not
+  // a trigger, it is better evaluated lazily than scanned for on every value.
+  static bool Noisy(const LeafDef& l) {
+    if (l.kind != LeafDef::Kind::kString || l.patterns.size() > kMaxLazyPatterns) return false;
+    return std::any_of(l.patterns.begin(), l.patterns.end(), [](const LeafDef::Pattern& p) {
+      LiteralPattern lit;
+      return p.is_regex && ParseLiteral(p.text, &lit) && !(lit.anchor_start && lit.anchor_end) &&
+             lit.text.size() < kNoisyLiteralLen;
+    });
+  }
+
+  // Leaves of which at least one must hit for the expression to be true (indexes into
+  // `leaves`); false when no such bound exists (a `not`, or a leaf that is not a string match).
+  // Of an AND, the branch whose weakest leaf is the rarest (*score, higher is better), then the
+  // one with the fewest leaves: `'init' and ('0' or '6')` triggers on 'init' only.
+  static bool TriggersDef(const ExprDef& e, const std::vector<LeafDef>& leaves,
+                          std::vector<int>* out, int* score) {
+    switch (e.kind) {
       case ExprDef::Kind::kLeaf:
-        if (out_->leaves[n.leaf].kind != LeafDef::Kind::kString) return false;
-        out->push_back(n.leaf);
+        if (leaves[e.leaf].kind != LeafDef::Kind::kString) return false;
+        out->push_back(e.leaf);
+        *score = LeafScore(leaves[e.leaf]);
         return true;
       case ExprDef::Kind::kFalse:
+        *score = std::numeric_limits<int>::max();
         return true;
       case ExprDef::Kind::kTrue:
       case ExprDef::Kind::kNot:
         return false;
       case ExprDef::Kind::kOr:
-        for (int k = 0; k < n.n_kids; ++k) {
-          if (!Triggers(out_->kids[n.first_kid + k], out)) return false;
+        *score = std::numeric_limits<int>::max();
+        for (const auto& k : e.kids) {
+          int s = 0;
+          if (!TriggersDef(k, leaves, out, &s)) return false;
+          *score = std::min(*score, s);
         }
         return true;
       case ExprDef::Kind::kAnd: {
         bool found = false;
         std::vector<int> best;
-        for (int k = 0; k < n.n_kids; ++k) {
+        int best_score = 0;
+        for (const auto& k : e.kids) {
           std::vector<int> t;
-          if (Triggers(out_->kids[n.first_kid + k], &t) && (!found || t.size() < best.size())) {
+          int s = 0;
+          if (!TriggersDef(k, leaves, &t, &s)) continue;
+          if (!found || s > best_score || (s == best_score && t.size() < best.size())) {
             best = std::move(t);
+            best_score = s;
             found = true;
           }
         }
         if (found) out->insert(out->end(), best.begin(), best.end());
+        *score = best_score;
         return found;
       }
     }
@@ -627,6 +718,7 @@ class Compiler {
   }
 
   std::int64_t max_mem_;
+  bool prefilter_;
   std::vector<Diagnostic>* diags_;
   std::unique_ptr<Compiled> out_;
   std::vector<PendingMatcher> pending_;
@@ -636,9 +728,9 @@ class Compiler {
 
 }  // namespace
 
-std::unique_ptr<Compiled> Compile(RuleSetDef def, std::int64_t max_mem,
+std::unique_ptr<Compiled> Compile(RuleSetDef def, const CompileOptions& options,
                                   std::vector<Diagnostic>* diags) {
-  return Compiler(max_mem, diags).Run(std::move(def));
+  return Compiler(options, diags).Run(std::move(def));
 }
 
 }  // namespace mamori::rules::internal

@@ -176,6 +176,7 @@ std::string Expand(const std::string& tmpl, const std::vector<Field>& fields, co
 struct Engine::State {
   const Compiled* c = nullptr;
   std::vector<std::uint32_t> leaf_hit;
+  std::vector<std::uint32_t> leaf_done;  // lazy leaves evaluated for this event
   std::vector<std::uint32_t> matcher_done;
   std::vector<std::uint32_t> matcher_wanted;  // == epoch: an admitting group triggers on it
   std::vector<std::uint32_t> group_ok;
@@ -195,6 +196,7 @@ struct Engine::State {
   void Reset(const Compiled* compiled) {
     c = compiled;
     leaf_hit.assign(c->leaves.size(), 0);
+    leaf_done.assign(c->leaves.size(), 0);
     matcher_done.assign(c->matchers.size(), 0);
     matcher_wanted.assign(c->matchers.size(), 0);
     group_ok.assign(c->groups.size(), 0);
@@ -207,8 +209,8 @@ struct Engine::State {
 
   void NextEpoch() {
     if (++epoch == 0) {
-      for (auto* v : {&leaf_hit, &matcher_done, &matcher_wanted, &group_ok, &detector_queued,
-                      &pattern_hit, &slot_epoch}) {
+      for (auto* v : {&leaf_hit, &leaf_done, &matcher_done, &matcher_wanted, &group_ok,
+                      &detector_queued, &pattern_hit, &slot_epoch}) {
         std::fill(v->begin(), v->end(), 0);
       }
       epoch = 1;
@@ -325,10 +327,47 @@ struct Engine::State {
     }
   }
 
+  // A lazy leaf (compiled.h), once per event: any of its patterns found in the field value.
+  bool EvalLazy(int li, const internal::LazyPatterns& z) {
+    if (leaf_done[li] == epoch) return leaf_hit[li] == epoch;
+    leaf_done[li] = epoch;
+    std::string_view v;
+    if (!Get(c->leaves[li].field, &scratch, &v)) return false;
+    bool m = std::any_of(z.exact.begin(), z.exact.end(), [&](const std::string& e) {
+      return z.exact_ci ? FoldEqual(e, v) : e == v;
+    });
+    if (!m && !z.literals.empty()) {
+      AsciiLowerInto(v, &lower);
+      m = std::any_of(z.literals.begin(), z.literals.end(),
+                      [&](const internal::LiteralPattern& lit) {
+                        return FindLiteral(lit, lit.case_insensitive ? std::string_view(lower) : v);
+                      });
+    }
+    m = m || std::any_of(z.regexes.begin(), z.regexes.end(),
+                         [&](const std::unique_ptr<RE2>& re) { return RE2::PartialMatch(v, *re); });
+    if (m) leaf_hit[li] = epoch;
+    return m;
+  }
+
+  // Whether the literal occurs in v where its anchors allow. A case-insensitive literal is
+  // folded (compiler) and v must be too.
+  static bool FindLiteral(const internal::LiteralPattern& lit, std::string_view v) {
+    const std::size_t n = lit.text.size();
+    if (n > v.size()) return false;
+    if (lit.anchor_start && lit.anchor_end) return v.size() == n && v == lit.text;
+    if (lit.anchor_start) return v.starts_with(lit.text);
+    if (lit.anchor_end) return v.ends_with(lit.text);
+    return v.find(lit.text) != std::string_view::npos;
+  }
+  static void AsciiLowerInto(std::string_view in, std::string* out) {
+    internal::AsciiLower(in, out);
+  }
+
   bool EvalLeaf(int li) {
     const auto& l = c->leaves[li];
     switch (l.kind) {
       case LeafDef::Kind::kString:
+        if (l.lazy != nullptr) return EvalLazy(li, *l.lazy);
         if (matcher_done[l.matcher] != epoch) Scan(l.matcher);
         return leaf_hit[li] == epoch;
       case LeafDef::Kind::kExists: {

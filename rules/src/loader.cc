@@ -125,7 +125,7 @@ LoadResult LoadRuleStrings(const std::vector<RuleSource>& sources, const LoadOpt
     }
   }
   result.rules = std::make_shared<const RuleSet>(
-      internal::Compile(std::move(collected.def), options.compile.max_mem, &result.diagnostics));
+      internal::Compile(std::move(collected.def), options.compile, &result.diagnostics));
   return result;
 }
 

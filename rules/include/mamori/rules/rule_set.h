@@ -29,6 +29,12 @@ struct CompileOptions {
   // Memory budget of each RE2 regex, in bytes (RE2's max_mem: the compiled program and its DFA
   // cache share it). Default: 64 MiB.
   std::int64_t max_mem = 64ll << 20;
+  // Hit-driven evaluation (README "Evaluation and its cost"): a rule is evaluated only when one
+  // of its trigger conditions hit in the per-field scan, and non-trigger conditions with very
+  // short literals are checked only then. false: every rule of an admitting log source group is
+  // evaluated on every event, each condition through its field matcher (the reference
+  // behaviour the prefilter must reproduce exactly; for tests, much slower). Default: true.
+  bool prefilter = true;
 };
 
 class RuleSet {
