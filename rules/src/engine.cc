@@ -98,6 +98,11 @@ struct Group {
   // Ordered: per step, the start time, last time and evidence of the latest chain through it.
   std::vector<std::int64_t> chain_start, chain_last;
   std::vector<std::vector<std::uint64_t>> chain_seqs;
+  // Ordered steps with a count: occurrences of step i since step i - 1 last completed (the
+  // completion is identified by its chain_last), and their evidence. Step 0 uses `hits`.
+  std::vector<std::uint64_t> step_seen;
+  std::vector<std::int64_t> step_after;
+  std::vector<std::vector<std::uint64_t>> step_seqs;
   std::vector<Field> key_fields;
   std::uint64_t last_seq = 0;  // absence: the last matching record
 };
@@ -576,6 +581,7 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
     g.values.clear();
     std::fill(g.input_hits.begin(), g.input_hits.end(), 0);
     std::fill(g.chain_start.begin(), g.chain_start.end(), kNoTime);
+    std::fill(g.step_after.begin(), g.step_after.end(), kNoTime);
   };
 
   if (def.corr == CorrType::kOrdered) {
@@ -583,20 +589,44 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
       g.chain_start.assign(n_inputs, kNoTime);
       g.chain_last.assign(n_inputs, kNoTime);
       g.chain_seqs.assign(n_inputs, {});
+      g.step_seen.assign(n_inputs, 0);
+      g.step_after.assign(n_inputs, kNoTime);
+      g.step_seqs.assign(n_inputs, {});
     }
+    auto need = [&](int step) -> std::uint64_t {
+      return static_cast<std::size_t>(step) < def.step_counts.size() ? def.step_counts[step] : 1;
+    };
+    auto append = [&](std::vector<std::uint64_t>* seqs) {
+      if (seqs->size() >= opt.max_evidence && !seqs->empty()) seqs->erase(seqs->begin());
+      seqs->push_back(r.seq);
+    };
     int i = input;
     if (i == 0) {
-      g.chain_start[0] = t;
+      // The last need(0) occurrences, all within the window: the chain starts at the oldest.
+      g.hits.push_back(Hit{t, r.seq, 0, {}});
+      while (g.hits.size() > need(0)) g.hits.pop_front();
+      while (!g.hits.empty() && g.hits.front().t < t - def.window_ns) g.hits.pop_front();
+      if (g.hits.size() < need(0)) return false;
+      std::int64_t start = t;
+      for (const Hit& h : g.hits) start = std::min(start, h.t);
+      g.chain_start[0] = start;
       g.chain_last[0] = t;
-      g.chain_seqs[0] = {r.seq};
+      g.chain_seqs[0].clear();
+      TakeEvidence(g.hits, opt.max_evidence, &g.chain_seqs[0]);
     } else if (g.chain_start[i - 1] != kNoTime && t >= g.chain_last[i - 1] &&
                t - g.chain_start[i - 1] <= def.window_ns) {
+      if (g.step_after[i] != g.chain_last[i - 1]) {  // the first since step i - 1 completed
+        g.step_after[i] = g.chain_last[i - 1];
+        g.step_seen[i] = 0;
+        g.step_seqs[i] = g.chain_seqs[i - 1];
+      }
+      ++g.step_seen[i];
+      append(&g.step_seqs[i]);
+      if (g.step_seen[i] < need(i)) return false;
       g.chain_start[i] = g.chain_start[i - 1];
       g.chain_last[i] = t;
-      g.chain_seqs[i] = g.chain_seqs[i - 1];
-      if (g.chain_seqs[i].size() >= opt.max_evidence)
-        g.chain_seqs[i].erase(g.chain_seqs[i].begin());
-      g.chain_seqs[i].push_back(r.seq);
+      g.chain_seqs[i] = g.step_seqs[i];
+      g.step_after[i] = kNoTime;
     } else {
       return false;
     }

@@ -87,6 +87,8 @@ struct RuleDef {
   std::vector<std::string> distinct_keys;               // [input]
   std::int64_t window_ns = 0;
   std::uint64_t threshold = 1;
+  // kOrdered: occurrences each step needs (per input; missing entries are 1).
+  std::vector<std::uint64_t> step_counts;
   std::int64_t suppress_ns = 0;
 };
 

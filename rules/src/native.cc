@@ -107,10 +107,40 @@ class NativeRule {
     }
     info.kind = type;
     if (type == "sequence") {
+      // A step is a selection name, or {selection: NAME, count: N} (N occurrences in order).
       std::vector<std::string> steps;
-      if (!corr["steps"] || !StringList(corr["steps"], &steps) || steps.size() < 2) {
-        return Error(corr["steps"] ? corr["steps"] : corr,
+      const YAML::Node sn = corr["steps"];
+      if (!sn || !sn.IsSequence() || sn.size() < 2) {
+        return Error(sn ? sn : corr,
                      "a sequence needs 'steps': a list of at least two selection names");
+      }
+      for (const auto& step : sn) {
+        std::uint64_t count = 1;
+        if (step.IsScalar()) {
+          steps.push_back(step.Scalar());
+        } else if (step.IsMap()) {
+          for (auto it = step.begin(); it != step.end(); ++it) {
+            if (it->first.Scalar() != "selection" && it->first.Scalar() != "count") {
+              return Error(it->first, "unknown key '" + it->first.Scalar() +
+                                          "' in a sequence step (selection, count)");
+            }
+          }
+          if (!step["selection"] || !step["selection"].IsScalar()) {
+            return Error(step, "a sequence step map needs 'selection: NAME'");
+          }
+          steps.push_back(step["selection"].Scalar());
+          if (step["count"]) {
+            const std::string c = step["count"].IsScalar() ? step["count"].Scalar() : "";
+            if (c.empty() || c.size() > 9 ||
+                c.find_first_not_of("0123456789") != std::string::npos || std::stoull(c) == 0) {
+              return Error(step["count"], "a step's 'count' must be a positive integer");
+            }
+            count = std::stoull(c);
+          }
+        } else {
+          return Error(step, "a sequence step is a selection name or {selection: NAME, count: N}");
+        }
+        out->def.step_counts.push_back(count);
       }
       for (auto& s : steps) {
         auto it = selections.find(s);

@@ -121,6 +121,96 @@ correlation: {type: sequence, steps: [failed, accepted], window: 2m, group_by: [
   EXPECT_EQ(alerts.size(), 1u);
 }
 
+TEST(CorrelationTest, SequenceStepsWithCounts) {
+  Engine e(MustLoad(R"(
+id: success-after-failures
+title: Login success after failures
+severity: high
+logsource: {app: sshd}
+selections:
+  failed: {message: {startswith: 'Failed password'}}
+  accepted: {message: {startswith: 'Accepted password'}}
+correlation:
+  type: sequence
+  steps: [{selection: failed, count: 3}, accepted]
+  window: 2m
+  group_by: [source.ip]
+)"));
+  std::vector<Alert> alerts;
+  auto ev = [&](const std::string& msg, const std::string& ip, std::int64_t t, std::uint64_t s) {
+    e.Process(Syslog("sshd", msg, t, s, {{"source.ip", ip}}), &alerts);
+  };
+  ev("Failed password for a", "1.1.1.1", 0, 1);
+  ev("Failed password for a", "1.1.1.1", 1 * kSec, 2);
+  ev("Accepted password for a", "1.1.1.1", 2 * kSec, 3);  // after two failures only
+  EXPECT_TRUE(alerts.empty());
+  ev("Failed password for a", "2.2.2.2", 3 * kSec, 4);  // another key does not count
+  ev("Failed password for a", "1.1.1.1", 4 * kSec, 5);  // the third
+  EXPECT_TRUE(alerts.empty());
+  ev("Accepted password for a", "1.1.1.1", 5 * kSec, 6);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].evidence_seqs, (std::vector<std::uint64_t>{1, 2, 5, 6}));
+  EXPECT_NE(alerts[0].summary.find("2 steps"), std::string::npos) << alerts[0].summary;
+  // Fired: the chain starts again from zero.
+  ev("Accepted password for a", "1.1.1.1", 6 * kSec, 7);
+  EXPECT_EQ(alerts.size(), 1u);
+  // The three failures must fall within the window.
+  ev("Failed password for a", "3.3.3.3", 10 * kSec, 8);
+  ev("Failed password for a", "3.3.3.3", 100 * kSec, 9);
+  ev("Failed password for a", "3.3.3.3", 140 * kSec, 10);
+  ev("Accepted password for a", "3.3.3.3", 141 * kSec, 11);
+  EXPECT_EQ(alerts.size(), 1u);
+  ev("Failed password for a", "3.3.3.3", 142 * kSec, 12);  // 100, 140, 142: three within 2m
+  ev("Accepted password for a", "3.3.3.3", 143 * kSec, 13);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[1].evidence_seqs, (std::vector<std::uint64_t>{9, 10, 12, 13}));
+}
+
+TEST(CorrelationTest, SequenceCountOnALaterStep) {
+  Engine e(MustLoad(R"(
+id: two-after-one
+title: Two B after an A
+severity: low
+selections:
+  a: {message: A}
+  b: {message: B}
+correlation: {type: sequence, steps: [a, {selection: b, count: 2}], window: 1m}
+)"));
+  std::vector<Alert> alerts;
+  auto ev = [&](const std::string& msg, std::int64_t t, std::uint64_t s) {
+    e.Process(Syslog("x", msg, t, s), &alerts);
+  };
+  ev("B", 0, 1);
+  ev("A", 1 * kSec, 2);
+  ev("B", 2 * kSec, 3);
+  EXPECT_TRUE(alerts.empty());
+  ev("B", 3 * kSec, 4);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].evidence_seqs, (std::vector<std::uint64_t>{2, 3, 4}));
+}
+
+TEST(CorrelationTest, SequenceStepErrors) {
+  auto r = Load(R"(
+id: bad
+title: Bad
+severity: low
+selections: {a: {message: A}, b: {message: B}}
+correlation: {type: sequence, steps: [{selection: a, count: 0}, b], window: 1m}
+)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.Format().find("a step's 'count' must be a positive integer"), std::string::npos)
+      << r.Format();
+  auto r2 = Load(R"(
+id: bad2
+title: Bad
+severity: low
+selections: {a: {message: A}, b: {message: B}}
+correlation: {type: sequence, steps: [{selection: a, times: 2}, b], window: 1m}
+)");
+  EXPECT_NE(r2.Format().find("unknown key 'times' in a sequence step"), std::string::npos)
+      << r2.Format();
+}
+
 TEST(CorrelationTest, LateEventsAreNotCounted) {
   EngineOptions opt;
   opt.allowed_lateness_ns = 5 * kSec;
