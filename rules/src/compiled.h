@@ -35,7 +35,8 @@ enum class Pseudo : std::uint8_t {
   kRaw,
   kListener,
   kPeer,
-  kKeywords,  // message, or the raw bytes when the message is empty (Sigma keywords)
+  kKeywords,   // message, or the raw bytes when the message is empty (Sigma keywords)
+  kEventTime,  // Event::event_time_ns as RFC 3339 (UTC); absent when 0
 };
 
 struct FieldRef {
@@ -119,6 +120,9 @@ struct Leaf {
   double number = 0;
   bool exists = true;
   FieldRef ref;
+  int tz_minutes = 0, from_min = 0, to_min = 0;  // kTime (LeafDef)
+  std::uint8_t days = 0x7f;
+  bool outside = false;
   std::vector<std::unique_ptr<RE2>> captures;  // regexes with named groups (capture leaves)
 };
 

@@ -20,7 +20,7 @@ FieldRef FieldRef::Of(std::string_view name) {
       {"facility", Pseudo::kFacility},  {"severity", Pseudo::kSeverity},
       {"class", Pseudo::kClass},        {"raw", Pseudo::kRaw},
       {"listener", Pseudo::kListener},  {"peer", Pseudo::kPeer},
-      {"_keywords", Pseudo::kKeywords},
+      {"_keywords", Pseudo::kKeywords}, {"event_time", Pseudo::kEventTime},
   };
   FieldRef f;
   auto it = kPseudo.find(name);
@@ -121,6 +121,11 @@ bool Resolve(const FieldRef& f, const Record& r, std::string* scratch, std::stri
       return NonEmpty(r.raw.peer, out);
     case Pseudo::kKeywords:
       *out = e.message.empty() ? std::string_view(r.raw.bytes) : std::string_view(e.message);
+      return true;
+    case Pseudo::kEventTime:
+      if (e.event_time_ns == 0) return false;
+      *scratch = FormatRfc3339(e.event_time_ns);
+      *out = *scratch;
       return true;
   }
   return false;
@@ -377,6 +382,11 @@ class Compiler {
     l.num_op = d.num_op;
     l.number = d.number;
     l.exists = d.exists;
+    l.tz_minutes = d.tz_minutes;
+    l.from_min = d.from_min;
+    l.to_min = d.to_min;
+    l.days = d.days;
+    l.outside = d.outside;
     l.ref = d.kind == LeafDef::Kind::kFieldRef ? Ref(d.ref_field) : FieldRef();
     if (d.kind == LeafDef::Kind::kString && lazy) {
       l.lazy = std::make_unique<LazyPatterns>();

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "compiled.h"
+#include "mamori/core/time_util.h"
 
 namespace mamori::rules {
 
@@ -413,6 +414,29 @@ struct Engine::State {
           if (internal::CidrContains(n, ip)) return true;
         }
         return false;
+      }
+      case LeafDef::Kind::kTime: {
+        std::int64_t ns = 0;
+        if (l.field.pseudo == internal::Pseudo::kEventTime) {
+          ns = record->event.event_time_ns;
+          if (ns == 0) return false;
+        } else {
+          std::string_view v;
+          if (!Get(l.field, &scratch, &v)) return false;
+          auto parsed = ParseRfc3339(v);
+          if (!parsed.ok()) return false;
+          ns = *parsed;
+        }
+        constexpr std::int64_t kMin = 60'000'000'000, kDay = 1440 * kMin;
+        const std::int64_t local = ns + l.tz_minutes * kMin;
+        std::int64_t day = local / kDay;
+        if (local % kDay < 0) --day;
+        const int minute = static_cast<int>((local - day * kDay) / kMin);
+        const int weekday = static_cast<int>(((day + 4) % 7 + 7) % 7);  // 1970-01-01: Thursday
+        const bool in_range = l.from_min <= l.to_min ? minute >= l.from_min && minute < l.to_min
+                                                     : minute >= l.from_min || minute < l.to_min;
+        const bool within = in_range && (l.days >> weekday & 1) != 0;
+        return within != l.outside;
       }
       case LeafDef::Kind::kFieldRef: {
         std::string_view a, b;

@@ -25,6 +25,7 @@ struct LeafDef {
     kExists,    // the field is present (exists == true) or absent
     kFieldRef,  // the field equals the value of `ref_field`
     kEmpty,     // the field is absent or empty (Sigma `null`)
+    kTime,      // the field's time (event_time, or an RFC 3339 value) is within a local window
   };
   enum class NumOp : std::uint8_t { kGt, kGte, kLt, kLte, kEq };
   struct Pattern {
@@ -42,6 +43,14 @@ struct LeafDef {
   double number = 0;
   bool exists = true;
   std::string ref_field;
+  // kTime: local time = UTC + tz_minutes; true when the local weekday is in `days` (bit 0 =
+  // Sunday) and the minute of the day in [from_min, to_min) (wrapping past midnight when
+  // from_min > to_min); `outside` negates that. An unknown time never matches.
+  int tz_minutes = 0;
+  int from_min = 0;
+  int to_min = 24 * 60;
+  std::uint8_t days = 0x7f;
+  bool outside = false;
 };
 
 struct ExprDef {

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "collect.h"
+#include "mamori/core/config.h"
 
 namespace mamori::rules::internal {
 
@@ -369,10 +370,17 @@ class NativeRule {
   bool Ops(const std::string& field, const YAML::Node& m, DetectorDef* d, ExprDef* out) {
     bool icase = m["icase"] && m["icase"].IsScalar() && m["icase"].Scalar() == "true";
     std::vector<ExprDef> kids;
+    if (m["within"] || m["outside"] || m["days"] || m["timezone"]) {
+      LeafDef l;
+      if (!TimeWindow(field, m, &l)) return false;
+      kids.push_back(ExprDef::Leaf(AddLeaf(d, std::move(l))));
+    }
     for (auto it = m.begin(); it != m.end(); ++it) {
       const std::string op = it->first.Scalar();
       const YAML::Node v = it->second;
-      if (op == "icase") continue;
+      if (op == "icase" || op == "within" || op == "outside" || op == "days" || op == "timezone") {
+        continue;
+      }
       std::vector<std::string> vals;
       if (!StringList(v, &vals) || vals.empty()) {
         return Error(v, "'" + op + "' takes a value or a list of values");
@@ -418,13 +426,80 @@ class NativeRule {
       } else {
         return Error(it->first, "unknown operator '" + op +
                                     "' (eq, contains, startswith, endswith, re, cidr, gt, gte, "
-                                    "lt, lte, exists, icase)");
+                                    "lt, lte, exists, icase, within, outside, days, timezone)");
       }
       kids.push_back(ExprDef::Leaf(AddLeaf(d, std::move(l))));
     }
     if (kids.empty()) return Error(m, "no operator for '" + field + "'");
     *out =
         kids.size() == 1 ? std::move(kids[0]) : ExprDef::Of(ExprDef::Kind::kAnd, std::move(kids));
+    return true;
+  }
+
+  // `{within|outside: 'HH:MM-HH:MM', days: [mon, ...] or 'mon-fri', timezone: '+09:00'}` on
+  // `event_time` (the event's time) or a field holding an RFC 3339 time.
+  bool TimeWindow(const std::string& field, const YAML::Node& m, LeafDef* l) {
+    l->kind = LeafDef::Kind::kTime;
+    l->field = field;
+    if (m["within"] && m["outside"]) return Error(m, "use either 'within' or 'outside'");
+    const YAML::Node range = m["within"] ? m["within"] : m["outside"];
+    l->outside = static_cast<bool>(m["outside"]);
+    if (range) {
+      auto minutes = [](std::string_view t, int* out) {
+        if (t.size() != 5 || t[2] != ':') return false;
+        for (int i : {0, 1, 3, 4}) {
+          if (t[i] < '0' || t[i] > '9') return false;
+        }
+        int h = (t[0] - '0') * 10 + (t[1] - '0'), mi = (t[3] - '0') * 10 + (t[4] - '0');
+        if (mi > 59 || h > 24 || (h == 24 && mi != 0)) return false;
+        *out = h * 60 + mi;
+        return true;
+      };
+      const std::string r = range.IsScalar() ? range.Scalar() : "";
+      const size_t dash = r.find('-');
+      if (dash == std::string::npos ||
+          !minutes(std::string_view(r).substr(0, dash), &l->from_min) ||
+          !minutes(std::string_view(r).substr(dash + 1), &l->to_min) || l->from_min == l->to_min) {
+        return Error(range,
+                     "a time range is 'HH:MM-HH:MM' (e.g. '08:00-19:00'; past midnight: "
+                     "'22:00-06:00')");
+      }
+    }
+    if (m["days"]) {
+      static const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+      auto day = [](std::string s) {
+        for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (int i = 0; i < 7; ++i) {
+          if (s == kDays[i]) return i;
+        }
+        return -1;
+      };
+      std::vector<std::string> items;
+      if (!StringList(m["days"], &items) || items.empty()) {
+        return Error(m["days"], "'days' takes day names (mon, tue, ...) or a range 'mon-fri'");
+      }
+      l->days = 0;
+      for (const auto& item : items) {
+        const size_t dash = item.find('-');
+        const int a = day(item.substr(0, dash));
+        const int b = dash == std::string::npos ? a : day(item.substr(dash + 1));
+        if (a < 0 || b < 0) {
+          return Error(m["days"], "unknown day '" + item + "' (sun, mon, tue, wed, thu, fri, sat)");
+        }
+        for (int i = a;; i = (i + 1) % 7) {
+          l->days |= static_cast<std::uint8_t>(1u << i);
+          if (i == b) break;
+        }
+      }
+    }
+    if (m["timezone"]) {
+      auto tz =
+          m["timezone"].IsScalar() ? ParseUtcOffset(m["timezone"].Scalar()) : ParseUtcOffset("");
+      if (!tz.ok()) {
+        return Error(m["timezone"], "'timezone' is a UTC offset like '+09:00' or 'UTC'");
+      }
+      l->tz_minutes = *tz;
+    }
     return true;
   }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mamori/core/time_util.h"
 #include "test_util.h"
 
 namespace mamori::rules {
@@ -66,6 +67,59 @@ TEST_F(MatchTest, OperatorsContainsStartsEndsIcase) {
   EXPECT_TRUE(Fires(Syslog("sshd", "xx FAILED yy", 0, 1, {}, "web1.example")));
   EXPECT_FALSE(Fires(Syslog("sshd", "xx FAILED yy", 0, 1, {}, "web1.example.org")));
   EXPECT_FALSE(Fires(Syslog("xsshd", "Failed", 0, 1, {}, "a.example")));
+}
+
+// Event time in a local window: `outside` business hours (Mon-Fri 08:00-19:00 JST).
+TEST_F(MatchTest, EventTimeOutsideBusinessHours) {
+  Rule(R"(match:
+  message: {startswith: 'Accepted'}
+  event_time: {outside: '08:00-19:00', days: mon-fri, timezone: '+09:00'}
+)");
+  auto at = [](const char* rfc3339) {
+    return Syslog("sshd", "Accepted password for taro", *ParseRfc3339(rfc3339), 1);
+  };
+  EXPECT_TRUE(Fires(at("2024-03-06T13:30:00Z")));   // Wed 22:30 JST
+  EXPECT_FALSE(Fires(at("2024-03-06T02:00:00Z")));  // Wed 11:00 JST
+  EXPECT_FALSE(Fires(at("2024-03-05T23:00:00Z")));  // Wed 08:00 JST (the window's start)
+  EXPECT_TRUE(Fires(at("2024-03-05T22:59:00Z")));   // Wed 07:59 JST
+  EXPECT_TRUE(Fires(at("2024-03-06T10:00:00Z")));   // Wed 19:00 JST (the window's end)
+  EXPECT_FALSE(Fires(at("2024-03-07T23:30:00Z")));  // Thu in UTC, Fri 08:30 in JST
+  EXPECT_TRUE(Fires(at("2024-03-08T23:30:00Z")));   // Fri in UTC, Sat 08:30 in JST
+  EXPECT_TRUE(Fires(at("2024-03-10T02:00:00Z")));   // Sun 11:00 JST
+  EXPECT_TRUE(Fires(at("1969-12-31T20:00:00Z")));   // before the epoch: Thu 05:00 JST
+  EXPECT_FALSE(Fires(Syslog("sshd", "Accepted password for taro", 0, 1)));  // unknown time
+  EXPECT_FALSE(
+      Fires(Syslog("sshd", "Failed password for taro", *ParseRfc3339("2024-03-06T13:30:00Z"), 1)));
+}
+
+TEST_F(MatchTest, TimeWithinOnAnRfc3339Field) {
+  Rule(R"(match:
+  Event.System.TimeCreated.SystemTime: {within: '22:00-06:00'}
+)");
+  auto ev = [](const std::string& t) {
+    return Syslog("x", "m", 0, 1, {{"Event.System.TimeCreated.SystemTime", t}});
+  };
+  EXPECT_TRUE(Fires(ev("2024-03-06T23:30:12.000Z")));
+  EXPECT_TRUE(Fires(ev("2024-03-06T05:59:59Z")));
+  EXPECT_FALSE(Fires(ev("2024-03-06T06:00:00Z")));
+  EXPECT_TRUE(Fires(ev("2024-03-06T08:00:00+09:00")));   // 23:00 UTC (no timezone: UTC)
+  EXPECT_FALSE(Fires(ev("2024-03-06T16:00:00+09:00")));  // 07:00 UTC
+  EXPECT_FALSE(Fires(ev("not a time")));
+}
+
+TEST(TimeWindowTest, Errors) {
+  auto load = [](const std::string& ops) {
+    return Load("id: t\ntitle: T\nseverity: low\nmatch:\n  event_time: " + ops + "\n").Format();
+  };
+  EXPECT_NE(load("{within: '8-19'}").find("a time range is 'HH:MM-HH:MM'"), std::string::npos);
+  EXPECT_NE(load("{within: '08:00-08:00'}").find("a time range"), std::string::npos);
+  EXPECT_NE(load("{within: '08:00-19:00', outside: '08:00-19:00'}").find("either 'within'"),
+            std::string::npos);
+  EXPECT_NE(load("{outside: '08:00-19:00', days: [mon, fry]}").find("unknown day 'fry'"),
+            std::string::npos);
+  EXPECT_NE(load("{outside: '08:00-19:00', timezone: JST}").find("'timezone' is a UTC offset"),
+            std::string::npos);
+  EXPECT_EQ(load("{outside: '08:00-24:00', days: 'sat-sun', timezone: '+09:00'}"), "");
 }
 
 TEST_F(MatchTest, Cidr) {
