@@ -541,14 +541,23 @@ struct Firing {
   std::size_t count = 0;
 };
 
-std::string GroupKey(const CompiledRule& rule, int input, const Record& r, std::string* scratch,
+// The group-by values: a name that is a named capture of the matching patterns takes the
+// captured value (when the capture took part in the match), any other the event field.
+std::string GroupKey(const CompiledRule& rule, int input, const Record& r,
+                     const std::vector<Field>& captures, std::string* scratch,
                      std::vector<Field>* fields) {
   std::string key;
   const auto& refs = rule.group_by[input];
   for (size_t k = 0; k < refs.size(); ++k) {
-    std::string_view v;
-    if (!internal::Resolve(refs[k], r, scratch, &v)) v = "";
     const std::string& name = rule.def.group_by_names[k];
+    std::string_view v;
+    auto cap = std::find_if(captures.begin(), captures.end(),
+                            [&](const Field& f) { return f.key == name; });
+    if (cap != captures.end()) {
+      v = cap->value;
+    } else if (!internal::Resolve(refs[k], r, scratch, &v)) {
+      v = "";
+    }
     if (!key.empty()) key += ", ";
     key += name;
     key += '=';
@@ -564,8 +573,9 @@ void TakeEvidence(const std::deque<Hit>& hits, std::size_t max, std::vector<std:
 }
 
 // Feeds one matching event into a correlation rule; true (and *f filled) when it fires.
-bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* st,
-               const EngineOptions& opt, std::string* scratch, Firing* f) {
+bool Correlate(const CompiledRule& rule, int input, const Record& r,
+               const std::vector<Field>& captures, RuleState* st, const EngineOptions& opt,
+               std::string* scratch, Firing* f) {
   const auto& def = rule.def;
   const std::int64_t t = r.event.event_time_ns;
   if (st->watermark != kNoTime && t < st->watermark - opt.allowed_lateness_ns) {
@@ -580,7 +590,7 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
   st->groups.ExpireWhile([&](const Group& g) { return g.last_t < horizon; });
 
   std::vector<Field> key_fields;
-  std::string key = GroupKey(rule, input, r, scratch, &key_fields);
+  std::string key = GroupKey(rule, input, r, captures, scratch, &key_fields);
   std::string value;
   if (def.corr == CorrType::kDistinct) {
     std::string_view v;
@@ -695,10 +705,11 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r, RuleState* 
 }
 
 // Absence: the group is present again (or for the first time), as of the record's wall time.
-void SeenForAbsence(const CompiledRule& rule, int input, const Record& r, RuleState* st,
-                    const EngineOptions& opt, std::string* scratch) {
+void SeenForAbsence(const CompiledRule& rule, int input, const Record& r,
+                    const std::vector<Field>& captures, RuleState* st, const EngineOptions& opt,
+                    std::string* scratch) {
   std::vector<Field> key_fields;
-  std::string key = GroupKey(rule, input, r, scratch, &key_fields);
+  std::string key = GroupKey(rule, input, r, captures, scratch, &key_fields);
   Group& g = st->groups.Touch(key, opt.max_groups_per_rule, &st->stats.evictions);
   g.last_t = std::max(g.last_t, Wall(r));
   g.last_seq = r.seq;
@@ -754,10 +765,10 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
       ++st.stats.matches;
       Firing f;
       if (rule.def.corr == CorrType::kAbsence) {
-        SeenForAbsence(rule, input, record, &st, options_, &s.scratch);
+        SeenForAbsence(rule, input, record, captures, &st, options_, &s.scratch);
         continue;
       } else if (rule.def.corr == CorrType::kNone) {
-        GroupKey(rule, input, record, &s.scratch, &f.fields);
+        GroupKey(rule, input, record, captures, &s.scratch, &f.fields);
         f.group_key.clear();
         for (auto& fl : f.fields) {
           if (!f.group_key.empty()) f.group_key += ", ";
@@ -765,7 +776,7 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
         }
         f.seqs.push_back(record.seq);
         f.count = 1;
-      } else if (!Correlate(rule, input, record, &st, options_, &s.scratch, &f)) {
+      } else if (!Correlate(rule, input, record, captures, &st, options_, &s.scratch, &f)) {
         continue;
       }
       if (!rule.def.info.alerting) continue;
@@ -795,7 +806,13 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
       a.event_time_ns = record.event.event_time_ns;
       a.evidence_seqs = std::move(f.seqs);
       a.fields = std::move(f.fields);
-      a.fields.insert(a.fields.end(), captures.begin(), captures.end());
+      for (const auto& cap : captures) {  // a captured group-by value is there already
+        if (std::none_of(a.fields.begin(), a.fields.end(), [&](const Field& fl) {
+              return fl.key == cap.key && fl.value == cap.value;
+            })) {
+          a.fields.push_back(cap);
+        }
+      }
       if (!rule.def.summary.empty()) {
         a.summary = Expand(rule.def.summary, a.fields, record);
       } else if (rule.def.corr == CorrType::kNone) {

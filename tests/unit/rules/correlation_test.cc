@@ -1,6 +1,8 @@
 // Correlation on event time: threshold, distinct count, sequence; bounds, lateness and reload.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "mamori/core/clock.h"
 #include "mamori/rules/engine.h"
 #include "test_util.h"
@@ -209,6 +211,38 @@ correlation: {type: sequence, steps: [{selection: a, times: 2}, b], window: 1m}
 )");
   EXPECT_NE(r2.Format().find("unknown key 'times' in a sequence step"), std::string::npos)
       << r2.Format();
+}
+
+TEST(CorrelationTest, GroupByANamedCapture) {
+  Engine e(MustLoad(R"(
+id: failures-per-user
+title: Failures per user
+severity: medium
+match:
+  - message: 're:^Failed password for (?P<user>\S+)'
+  - message: 're:^authentication failure for (?P<user>\S+)'
+  - message: {startswith: 'lockout'}
+correlation: {type: threshold, count: 2, window: 1m, group_by: [user]}
+)"));
+  std::vector<Alert> alerts;
+  auto ev = [&](const std::string& msg, std::int64_t t, std::uint64_t s,
+                std::vector<Field> fields = {}) {
+    e.Process(Syslog("sshd", msg, t, s, std::move(fields)), &alerts);
+  };
+  ev("Failed password for alice", 0, 1);
+  ev("Failed password for bob", 1 * kSec, 2);
+  EXPECT_TRUE(alerts.empty());
+  ev("authentication failure for alice", 2 * kSec, 3);  // the other pattern, the same name
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].group_key, "user=alice");
+  EXPECT_EQ(alerts[0].evidence_seqs, (std::vector<std::uint64_t>{1, 3}));
+  EXPECT_EQ(std::count_if(alerts[0].fields.begin(), alerts[0].fields.end(),
+                          [](const Field& f) { return f.key == "user"; }),
+            1);
+  // No capture in the match: the event field `user` groups.
+  ev("lockout", 3 * kSec, 4, {{"user", "bob"}});
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[1].group_key, "user=bob");
 }
 
 TEST(CorrelationTest, LateEventsAreNotCounted) {
