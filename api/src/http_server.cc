@@ -136,6 +136,14 @@ class Metrics {
     for (std::string_view reason : kTlsHandshakeFailureReasons) {
       tls_failures_[reason] = &family.Add({{"listener", "api"}, {"reason", std::string(reason)}});
     }
+    tls_expiry_ = &prometheus::BuildGauge()
+                       .Name("mamori_tls_certificate_expiry_timestamp_seconds")
+                       .Help(std::string(kTlsCertificateExpiryHelp))
+                       .Register(registry)
+                       .Add({{"listener", "api"}});
+  }
+  void SetCertificateExpiry(std::int64_t seconds) const {
+    if (tls_expiry_ != nullptr) tls_expiry_->Set(static_cast<double>(seconds));
   }
   void HandshakeFailed(std::string_view reason) const {
     auto it = tls_failures_.find(reason);
@@ -149,6 +157,7 @@ class Metrics {
   prometheus::Gauge& connections_;
   std::map<std::string, RouteMetrics, std::less<>> routes_;        // written before Start only
   std::map<std::string_view, prometheus::Counter*> tls_failures_;  // written before Start only
+  prometheus::Gauge* tls_expiry_ = nullptr;                        // written before Start only
 };
 
 // What the listener needs of a session of either stream type.
@@ -601,7 +610,10 @@ Status HttpServer::Start() {
   if (Status s = listener->Open(endpoint); !s.ok()) return s;
 
   auto& metrics = impl_->state->metrics;
-  if (tls) metrics.EnableTls(impl_->state->registry);
+  if (tls) {
+    metrics.EnableTls(impl_->state->registry);
+    metrics.SetCertificateExpiry(tls->NotAfterSeconds());
+  }
   metrics.AddRoute(Router::kUnmatched);
   for (std::string_view path : impl_->state->router.Paths()) metrics.AddRoute(path);
 
@@ -641,7 +653,10 @@ void HttpServer::Stop() {
 Status HttpServer::ReloadTls() {
   if (!impl_->tls) return Status::Ok();
   Status st = impl_->tls->Reload();
-  if (st.ok()) log::Info("api", "tls: reloaded certificate " + impl_->tls->Describe());
+  if (st.ok()) {
+    impl_->state->metrics.SetCertificateExpiry(impl_->tls->NotAfterSeconds());
+    log::Info("api", "tls: reloaded certificate " + impl_->tls->Describe());
+  }
   return st;
 }
 

@@ -46,6 +46,10 @@ CollectorFamilies::CollectorFamilies(prometheus::Registry& r)
       tls_handshake_failures(BuildCounter()
                                  .Name("mamori_tls_handshake_failures_total")
                                  .Help(std::string(kTlsHandshakeFailuresHelp))
+                                 .Register(r)),
+      tls_certificate_expiry(BuildGauge()
+                                 .Name("mamori_tls_certificate_expiry_timestamp_seconds")
+                                 .Help(std::string(kTlsCertificateExpiryHelp))
                                  .Register(r)) {}
 
 ListenerMetrics::ListenerMetrics(CollectorFamilies& f, const std::string& l, Transport t)
@@ -82,7 +86,8 @@ prometheus::Counter& TcpMetrics::Closed(CloseReason reason) {
   return closed_error;
 }
 
-TlsMetrics::TlsMetrics(CollectorFamilies& f, const std::string& l) {
+TlsMetrics::TlsMetrics(CollectorFamilies& f, const std::string& l)
+    : certificate_expiry(f.tls_certificate_expiry.Add({{"listener", l}})) {
   for (std::string_view reason : kTlsHandshakeFailureReasons) {
     failures[reason] =
         &f.tls_handshake_failures.Add({{"listener", l}, {"reason", std::string(reason)}});

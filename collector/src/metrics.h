@@ -27,6 +27,7 @@ struct CollectorFamilies {
   prometheus::Family<prometheus::Counter>& closed;
   prometheus::Family<prometheus::Counter>& framing_errors;
   prometheus::Family<prometheus::Counter>& tls_handshake_failures;
+  prometheus::Family<prometheus::Gauge>& tls_certificate_expiry;
 };
 
 // Why a TCP connection ended (the `reason` label of connections_closed_total).
@@ -69,6 +70,7 @@ struct TlsMetrics {
   prometheus::Counter& HandshakeFailure(std::string_view reason);
 
   std::unordered_map<std::string_view, prometheus::Counter*> failures;
+  prometheus::Gauge& certificate_expiry;  // notAfter of the certificate in use
 };
 
 }  // namespace mamori::collector

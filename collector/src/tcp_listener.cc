@@ -43,7 +43,9 @@ TcpListener::TcpListener(asio::io_context& io, ListenerConfig config,
 
 Status TcpListener::ReloadTls() {
   if (!tls_) return Status::Ok();
-  return tls_->Reload();
+  Status st = tls_->Reload();
+  if (st.ok()) tls_metrics_->certificate_expiry.Set(static_cast<double>(tls_->NotAfterSeconds()));
+  return st;
 }
 
 std::string TcpListener::DescribeTls() const { return tls_ ? tls_->Describe() : ""; }
@@ -54,6 +56,7 @@ Status TcpListener::Open() {
     auto tls = TlsServerContext::Create(config_.tls, where_ + ".tls");
     if (!tls.ok()) return Status::InvalidArgument(where + tls.status().message());
     tls_ = std::move(tls).value();
+    tls_metrics_->certificate_expiry.Set(static_cast<double>(tls_->NotAfterSeconds()));
   }
   auto address = ResolveHost(config_.address.host);
   if (!address.ok()) return Status::InvalidArgument(where + address.status().message());

@@ -12,10 +12,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509err.h>
+#include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+
+#include "mamori/core/log.h"
 
 namespace mamori {
 namespace {
@@ -49,6 +54,12 @@ Status CheckPemFile(const std::string& key, const std::string& path,
   }
   return Status::InvalidArgument(where + ": not a PEM " + std::string(what) + " (no '-----BEGIN " +
                                  std::string(*labels.begin()) + "-----' block)");
+}
+
+std::string ModeString(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
 }
 
 std::string Asn1TimeString(const ASN1_TIME* t) {
@@ -98,6 +109,12 @@ Result<std::shared_ptr<ssl::context>> TlsServerContext::Build() const {
                               {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}, "private key");
       !s.ok()) {
     return s;
+  }
+  // A private key others can read is a leak waiting to happen; say so (but run: the operator
+  // may have reasons, e.g. a group-readable key shared with a reverse proxy).
+  if (struct stat st{}; ::stat(config_.key_file.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+    log::Warn("tls", key_key + " '" + config_.key_file + "' is readable by group or others (mode " +
+                         ModeString(st.st_mode) + "); make it 0600");
   }
   if (!config_.ca_file.empty()) {
     if (Status s = CheckPemFile(ca_key, config_.ca_file, {"CERTIFICATE"}, "CA certificate");
@@ -182,6 +199,15 @@ std::string TlsServerContext::Describe() const {
   }
   out += ", expires " + Asn1TimeString(X509_get0_notAfter(cert));
   return out;
+}
+
+std::int64_t TlsServerContext::NotAfterSeconds() const {
+  auto ctx = Get();
+  X509* cert = SSL_CTX_get0_certificate(ctx->native_handle());
+  if (cert == nullptr) return 0;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
 }
 
 std::string_view TlsHandshakeFailureReason(const boost::system::error_code& ec) {

@@ -35,11 +35,14 @@ def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):
 class Daemon:
     """A running `mamori serve` on ephemeral loopback ports with its own data directory."""
 
-    def __init__(self, data_dir=None, config_text=None, extra_args=(), https_ca=None):
+    def __init__(self, data_dir=None, config_text=None, extra_args=(), https_ca=None,
+                 https_client=None):
         """https_ca: the API serves HTTPS (http.tls in config_text); request() then uses
-        https:// and trusts this CA file (curl --cacert)."""
+        https:// and trusts this CA file (curl --cacert). https_client: (cert, key) PEM files
+        that request() presents when the API requires client certificates (curl --cert/--key)."""
         self.own_dir = data_dir is None
         self.https_ca = https_ca
+        self.https_client = https_client
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="mamori-it-")
         self.config_text = config_text
         self.extra_args = list(extra_args)
@@ -122,6 +125,8 @@ class Daemon:
         args = ["curl", "-sS", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
         if self.https_ca:
             args += ["--cacert", self.https_ca]
+        if self.https_client:
+            args += ["--cert", self.https_client[0], "--key", self.https_client[1]]
         for h in headers:
             args += ["-H", h]
         data = None

@@ -319,6 +319,29 @@ class HttpsApiTest(TlsTestBase):
                                        reason="protocol") >= 1,
                  what="plain HTTP counted as a handshake failure")
 
+    def test_https_with_client_certificates(self):
+        config = f"""http:
+  tls:
+    cert_file: {self.server[0]}
+    key_file: {self.server[1]}
+    ca_file: {self.ca[0]}
+    verify_client: true
+"""
+        self.d = Daemon(config_text=config, https_ca=self.ca[0],
+                        https_client=self.client).start()
+        self.d.curl("/healthz", expect_status=200)
+        url = f"https://127.0.0.1:{self.d.http_port}/healthz"
+        for extra in ([], ["--cert", self.rogue[0], "--key", self.rogue[1]]):
+            out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "--max-time", "10",
+                                  "--cacert", self.ca[0], *extra, url],
+                                 capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(out.returncode, 0, f"curl {extra} must be refused")
+        wait_for(lambda: self.d.metric("mamori_tls_handshake_failures_total", listener="api",
+                                       reason="no_client_cert") == 1
+                 and self.d.metric("mamori_tls_handshake_failures_total", listener="api",
+                                   reason="bad_client_cert") == 1,
+                 what="refused API clients counted")
+
     def test_sighup_reloads_the_api_certificate(self):
         live = (os.path.join(self.tmp, "api-live.pem"), os.path.join(self.tmp, "api-live.key"))
         shutil.copy(self.server[0], live[0])

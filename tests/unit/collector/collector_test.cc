@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -686,6 +687,8 @@ TEST_F(CollectorTest, TlsOctetCountedFramesArriveWithTransportTls) {
   EXPECT_EQ(records_[0].event.format, "seen-by-tls");
   EXPECT_EQ(Metric("mamori_events_received_total", {{"listener", "tls"}, {"transport", "tls"}}), 3);
   EXPECT_EQ(Metric("mamori_tls_handshake_failures_total", {{"listener", "tls"}}), 0);
+  EXPECT_GT(Metric("mamori_tls_certificate_expiry_timestamp_seconds", {{"listener", "tls"}}),
+            static_cast<double>(std::time(nullptr)));
 }
 
 TEST_F(CollectorTest, TlsGarbageIsACountedHandshakeFailure) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <string>
 
 #include "../testing/test_pki.h"
@@ -35,6 +36,10 @@ TEST(TlsServerContextTest, LoadsAndDescribesTheCertificate) {
   EXPECT_NE((*ctx)->Get(), nullptr);
   EXPECT_NE((*ctx)->Describe().find("/CN=localhost"), std::string::npos) << (*ctx)->Describe();
   EXPECT_NE((*ctx)->Describe().find("serial 01"), std::string::npos) << (*ctx)->Describe();
+  // The test certificates are valid for two days.
+  const std::int64_t now = std::time(nullptr);
+  EXPECT_GT((*ctx)->NotAfterSeconds(), now + 86'400);
+  EXPECT_LT((*ctx)->NotAfterSeconds(), now + 3 * 86'400);
 }
 
 TEST(TlsServerContextTest, BadFilesNameTheKey) {

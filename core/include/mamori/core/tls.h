@@ -15,6 +15,7 @@
 // Ownership: Get() hands out shared ownership; a connection keeps its context alive.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,8 @@ class TlsServerContext {
   Status Reload();
   // "CN=mamori.example, serial 1F3A..., expires 2027-11-27T02:00:00Z" of the current certificate.
   std::string Describe() const;
+  // notAfter of the current certificate, seconds since the Unix epoch (0 if unreadable).
+  std::int64_t NotAfterSeconds() const;
 
   const TlsConfig& config() const { return config_; }
   const std::string& where() const { return where_; }
@@ -76,5 +79,9 @@ inline constexpr std::string_view kTlsHandshakeFailureReasons[] = {
 // HTTPS API (listener="api") register the same family, so they share this help text.
 inline constexpr std::string_view kTlsHandshakeFailuresHelp =
     "TLS handshakes that failed, by listener and reason";
+// mamori_tls_certificate_expiry_timestamp_seconds{listener}: notAfter of the certificate in use
+// (set at startup and after every successful reload); shared the same way.
+inline constexpr std::string_view kTlsCertificateExpiryHelp =
+    "Expiry (notAfter) of the TLS certificate in use, seconds since the Unix epoch";
 
 }  // namespace mamori
