@@ -33,6 +33,7 @@
 #include "mamori/storage/record_json.h"
 #include "mamori/storage/verify.h"
 #include "mamori/storage/writer.h"
+#include "rule_thread.h"
 
 namespace mamori::app {
 namespace asio = boost::asio;
@@ -90,7 +91,8 @@ struct Daemon::Impl {
   asio::signal_set signals;
   asio::signal_set sighup;  // the process's only SIGHUP handler: rules and TLS reload
   prometheus::Family<prometheus::Counter>& tls_reloads;
-  std::unique_ptr<Detection> detection;  // holds Asio objects: destroyed before `io`
+  std::unique_ptr<Detection> detection;     // holds Asio objects: destroyed before `io`
+  std::unique_ptr<RuleThread> rule_thread;  // calls `detection`: destroyed (stopped) before it
   std::unique_ptr<collector::Collector> collector;
   std::unique_ptr<api::HttpServer> http;
   std::atomic<bool> stopping{false};
@@ -143,7 +145,12 @@ Status Daemon::Impl::StartWriter() {
   storage::Writer::Options wo;
   wo.batch_max = config.storage.write_batch_max_records;
   writer = std::make_unique<storage::Writer>(*store, queue, wo, *registry);
-  writer->SetOnStored([d = detection.get()](std::vector<Record>& batch) { d->OnStored(batch); });
+  // The rules run on their own thread, at most 4 write batches behind the writer.
+  rule_thread = std::make_unique<RuleThread>(
+      4 * wo.batch_max, [d = detection.get()](std::vector<Record>& b) { d->OnStored(b); },
+      *registry);
+  rule_thread->Start();
+  writer->SetOnStored([rt = rule_thread.get()](std::vector<Record>& b) { rt->Push(b); });
   writer->Start();
   return Status::Ok();
 }
@@ -326,6 +333,7 @@ Daemon::~Daemon() {
     impl_->queue.Close();
     impl_->writer->Stop();
   }
+  if (impl_->rule_thread) impl_->rule_thread->Stop();
 }
 
 Status Daemon::Start() {
@@ -369,7 +377,8 @@ Status Daemon::Run() {
   for (auto& t : threads) t.join();
   impl_->queue.Close();
   impl_->writer->Stop();
-  if (impl_->evidence) impl_->evidence->Stop();  // a final checkpoint over everything stored
+  if (impl_->rule_thread) impl_->rule_thread->Stop();  // the rules see every stored record
+  if (impl_->evidence) impl_->evidence->Stop();        // a final checkpoint over everything stored
   Status st = impl_->store->Flush();
   log::Info("app", "stopped; next sequence " + std::to_string(impl_->store->next_seq()));
   impl_->writer.reset();

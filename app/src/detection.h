@@ -1,18 +1,18 @@
 // Detection: the daemon's detection path. It owns the rule engine and the incident manager, runs
-// every stored batch through the engine on the storage writer thread (so alerts cite durable
-// evidence sequence numbers), turns alerts into incidents, reloads the rules on SIGHUP (the
-// daemon owns the SIGHUP handler and calls Reload()) and on POST /api/v1/rules/reload (rules whose
-// definition is unchanged keep their correlation state), and serves the incident API: GET
-// /api/v1/incidents, GET /api/v1/incident?id=N and POST
+// every stored batch through the engine once the storage writer stored it (on the rule thread,
+// rule_thread.h; so alerts cite durable evidence sequence numbers), turns alerts into incidents,
+// reloads the rules on SIGHUP (the daemon owns the SIGHUP handler and calls Reload()) and on
+// POST /api/v1/rules/reload (rules whose definition is unchanged keep their correlation state),
+// and serves the incident API: GET /api/v1/incidents, GET /api/v1/incident?id=N and POST
 // /api/v1/incident/{acknowledge,start,resolve,close,reopen,assign,note}?id=N.
 //
 // Also here: the conversions the rule tools share (alert and load report as JSON).
 //
-// Threads: OnStored runs on the writer thread; Reload, Tick and the HTTP handlers on I/O
-// threads. The engine (and alert delivery) is guarded by one mutex (uncontended except during a
-// reload or a tick); listing incidents reads RocksDB without it. Incident changes from the API
-// call the manager directly: it is thread-safe and serializes them with the writer thread's alert
-// updates (see incidents/manager.h).
+// Threads: OnStored runs on the rule thread (one thread, batches in stored order); Reload, Tick and
+// the HTTP handlers on I/O threads. The engine (and alert delivery) is guarded by one mutex
+// (uncontended except during a reload or a tick); listing incidents reads RocksDB without it.
+// Incident changes from the API call the manager directly: it is thread-safe and serializes them
+// with the rule thread's alert updates (see incidents/manager.h).
 #pragma once
 
 #include <atomic>
@@ -81,7 +81,7 @@ class Detection {
   Detection(const Detection&) = delete;
   Detection& operator=(const Detection&) = delete;
 
-  // Writer thread: runs the stored records through the engine and records the incidents.
+  // Rule thread: runs the stored records through the engine and records the incidents.
   void OnStored(std::vector<Record>& batch);
 
   // Any thread: reads the rule files again and swaps the rule set in. Returns the load report
