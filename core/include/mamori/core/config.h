@@ -87,8 +87,9 @@ struct StorageConfig {
 };
 
 struct PipelineConfig {
-  // Records queued between the network and the storage writer. Default: 262144.
-  std::size_t queue_capacity = 262144;
+  // Records queued between the network and the storage writer (about 1 KiB of memory each,
+  // parsed event included). Default: 65536.
+  std::size_t queue_capacity = 65536;
 };
 
 // Tamper evidence (storage/): the hash chain and the signed checkpoints over it.

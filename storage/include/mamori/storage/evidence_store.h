@@ -54,6 +54,9 @@ struct StoreOptions {
   bool sync = false;
   // LRU block cache shared by all column families. Default: 64 MiB.
   std::size_t block_cache_bytes = 64 << 20;
+  // Memory of all memtables together (RocksDB db_write_buffer_size): past it, the largest is
+  // flushed. The records CF's memtable is half of it, each index CF's a quarter. Default: 64 MiB.
+  std::size_t memtable_bytes = 64 << 20;
   // Index entries one Search examines at most before it returns a page (possibly short, even
   // empty) with a cursor, so that a query with rare matches cannot occupy a thread for long.
   // About 1 s of work per million entries on a small machine. Default: 1,000,000.
