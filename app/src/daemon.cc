@@ -10,6 +10,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <charconv>
@@ -370,7 +371,12 @@ void Daemon::RequestStop() {
 Status Daemon::Run() {
   unsigned n = std::max(2u, std::thread::hardware_concurrency());
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  for (unsigned i = 1; i < n; ++i) {
+    threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "mamori-io");
+      impl_->io.run();
+    });
+  }
   // The calling thread runs the loop too. When every listener and session is gone (after
   // Shutdown) the loop runs out of work and every thread returns.
   impl_->io.run();

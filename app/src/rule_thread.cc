@@ -2,6 +2,7 @@
 
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <pthread.h>
 
 #include <utility>
 
@@ -52,6 +53,7 @@ void RuleThread::Push(std::vector<Record>& batch) {
 }
 
 void RuleThread::Run() {
+  pthread_setname_np(pthread_self(), "mamori-rules");
   std::deque<std::vector<Record>> work;
   for (;;) {
     {
