@@ -81,6 +81,10 @@ void FindMyNumbers(std::string_view s, std::vector<MyNumberMatch>* out) {
     std::size_t run = i;
     while (run < n && IsDigit(s[run])) ++run;
     std::size_t len = run - i;
+    if (len != 12 && len != 4) {  // most digit runs (times, ports, pids): nothing to check
+      i = run;
+      continue;
+    }
     // '+' right before: an international phone number (+81 90 ...).
     bool left =
         IsBoundary(s, static_cast<std::ptrdiff_t>(i) - 1, -1) && (i == 0 || s[i - 1] != '+');
