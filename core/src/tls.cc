@@ -133,6 +133,15 @@ Result<std::shared_ptr<ssl::context>> TlsServerContext::Build() const {
   if (ec || SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
     return Status::Internal(where_ + ": cannot require TLS 1.2: " + OpenSslError());
   }
+  // No TLS 1.3 session tickets. The server sends them after the handshake, and a syslog sender
+  // never reads from its connection: when it closes with the tickets still unread, its kernel
+  // sends a RST instead of a FIN, and the RST discards whatever of its last messages still sits
+  // unread in mamori's receive buffer (under back-pressure: megabytes). Resumption would save
+  // little for long-lived syslog connections anyway. (TLS 1.2 tickets travel inside the
+  // handshake, which the client does read.)
+  SSL_CTX_set_num_tickets(native, 0);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
   if (SSL_CTX_use_certificate_chain_file(native, config_.cert_file.c_str()) != 1) {
     return Status::InvalidArgument(cert_key + " '" + config_.cert_file +
                                    "': not a usable PEM certificate (" + OpenSslError() + ")");

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,25 @@ class SyslogTlsTest(TlsTestBase):
                                        transport="tls"), 4)
         # The mamori CLI searches the same store.
         self.assertEqual(len(self.d.search_cli("--pattern", f"marker-{tag}-")), 4)
+
+    def test_sender_that_never_reads_loses_nothing(self):
+        """A syslog sender writes and closes without ever reading. Had the server sent TLS 1.3
+        session tickets, the sender's close (with the tickets unread) would be a RST, and the
+        RST would discard the tail still unread in mamori's receive buffer."""
+        self.d = Daemon(config_text=tls_config(self.server)).start()
+        tag = f"burst{time.time_ns()}"
+        n = 50000
+        payload = octet_counted(*(rfc5424(tag, i) + b" " + b"x" * 120 for i in range(n)))
+        ctx = ssl.create_default_context(cafile=self.ca[0])
+        with socket.create_connection(("127.0.0.1", self.d.port("syslog-tls")), timeout=60) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                self.assertIn(s.version(), ("TLSv1.2", "TLSv1.3"))
+                s.sendall(payload)
+        wait_for(lambda: self.d.metric("mamori_events_received_total",
+                                       listener="syslog-tls") == n,
+                 timeout=60, what=f"all {n} messages of a sender that never reads")
+        self.assertEqual(self.d.metric("mamori_collector_connections_closed_total",
+                                       listener="syslog-tls", reason="error"), 0)
 
     def test_mutual_tls_refuses_clients_without_a_valid_certificate(self):
         self.d = Daemon(config_text=tls_config(self.server, ca=self.ca[0],
