@@ -105,6 +105,14 @@ Result<Config> BuildConfig(const Flags& flags) {
     if (auto v = flags.Get("tls-ca")) tls->tls.ca_file = *v;
     if (flags.Has("tls-verify-client")) tls->tls.verify_client = true;
   }
+  for (const auto& l : config.listeners) {
+    if (l.kind == ListenerConfig::Kind::kSyslogTls && flags.Has("syslog-tls") &&
+        (l.tls.cert_file.empty() || l.tls.key_file.empty())) {
+      return Status::InvalidArgument(
+          "--syslog-tls: listener '" + l.name +
+          "' needs a certificate and key: --tls-cert FILE --tls-key FILE (or tls: in the config)");
+    }
+  }
   if (auto v = flags.Get("http")) {
     auto hp = ParseHostPort(*v);
     if (!hp.ok()) return Status::InvalidArgument("--http: " + hp.status().message());

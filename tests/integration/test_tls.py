@@ -248,6 +248,13 @@ class SyslogTlsTest(TlsTestBase):
                  data=octet_counted(rfc5424(tag, 0)))
         wait_for(lambda: len(self.stored(tag)) == 1, what="message over flag-configured TLS")
 
+    def test_syslog_tls_flag_without_certificate_is_a_usage_error(self):
+        with tempfile.TemporaryDirectory(prefix="mamori-tls-flag-") as data:
+            out = subprocess.run([MAMORI, "serve", "--data-dir", data, "--syslog-tls",
+                                  "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--tls-cert FILE --tls-key FILE", out.stderr)
+
     def test_config_errors_name_the_key(self):
         missing = os.path.join(self.tmp, "missing.pem")
         garbage = os.path.join(self.tmp, "garbage.pem")
