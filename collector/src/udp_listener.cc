@@ -1,11 +1,17 @@
 #include "udp_listener.h"
 
+#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 
 #include "mamori/core/log.h"
+
+// recvmmsg (glibc, _GNU_SOURCE); after Asio, which includes <sys/socket.h> itself.
+#include <sys/socket.h>
 
 namespace mamori::collector {
 namespace {
@@ -13,8 +19,6 @@ namespace {
 namespace asio = boost::asio;
 using boost::asio::ip::udp;
 using boost::system::error_code;
-
-constexpr std::size_t kDatagramBufferBytes = 64 * 1024;
 
 }  // namespace
 
@@ -25,7 +29,8 @@ UdpListener::UdpListener(asio::io_context& io, ListenerConfig config,
       metrics_(shared_->families, config_.name, Transport::kUdp),
       strand_(asio::make_strand(io)),
       socket_(strand_),
-      buffer_(kDatagramBufferBytes) {}
+      slot_bytes_(std::max<std::size_t>(config_.max_message_bytes, 1)),
+      buffer_(new char[slot_bytes_ * kDatagramsPerCall]) {}
 
 Status UdpListener::Open() {
   const std::string where = ListenerContext(config_);
@@ -84,23 +89,47 @@ void UdpListener::OnReadable(const error_code& wait_ec) {
   if (wait_ec || !socket_.is_open()) return;  // operation_aborted: Stop() closed the socket
   std::vector<Record> batch;
   const std::int64_t now = shared_->clock.NowNs();
-  for (int i = 0; i < kMaxDatagramsPerWakeup; ++i) {
-    udp::endpoint sender;
-    error_code ec;
-    const std::size_t n = socket_.receive_from(asio::buffer(buffer_), sender, 0, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec) {
+  mmsghdr msgs[kDatagramsPerCall];
+  iovec iov[kDatagramsPerCall];
+  sockaddr_storage from[kDatagramsPerCall];
+  for (int round = 0; round < kMaxDatagramsPerWakeup / kDatagramsPerCall; ++round) {
+    for (int i = 0; i < kDatagramsPerCall; ++i) {
+      iov[i] = {buffer_.get() + slot_bytes_ * static_cast<std::size_t>(i), slot_bytes_};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+    }
+    // MSG_TRUNC: msg_len is the datagram's real length even when it did not fit the slot.
+    const int got = ::recvmmsg(socket_.native_handle(), msgs, kDatagramsPerCall,
+                               MSG_DONTWAIT | MSG_TRUNC, nullptr);
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
       // E.g. ECONNREFUSED from an ICMP error: nothing to do with this socket's health.
-      log::Debug("collector", ListenerContext(config_) + "receive: " + ec.message());
+      log::Debug("collector", ListenerContext(config_) + "receive: " + std::strerror(errno));
       continue;
     }
-    metrics_.bytes.Increment(static_cast<double>(n));
-    const bool truncated = n > config_.max_message_bytes;
-    const std::size_t keep = truncated ? config_.max_message_bytes : n;
-    if (truncated) metrics_.truncated.Increment();
-    Record& record = batch.emplace_back();
-    StampRecord(config_, Transport::kUdp, PeerOf(sender), now, std::string(buffer_.data(), keep), n,
-                truncated, &record);
+    batch.reserve(batch.size() + static_cast<std::size_t>(got));
+    for (int i = 0; i < got; ++i) {
+      const std::size_t n = msgs[i].msg_len;
+      metrics_.bytes.Increment(static_cast<double>(n));
+      const bool truncated = n > config_.max_message_bytes;
+      const std::size_t keep = std::min(n, slot_bytes_);
+      if (truncated) metrics_.truncated.Increment();
+      udp::endpoint sender;
+      const socklen_t len = msgs[i].msg_hdr.msg_namelen;
+      if (len > 0 && len <= sender.capacity()) {
+        std::memcpy(sender.data(), &from[i], len);
+        sender.resize(len);
+      }
+      Record& record = batch.emplace_back();
+      StampRecord(config_, Transport::kUdp, PeerOf(sender), now,
+                  std::string(static_cast<const char*>(iov[i].iov_base), keep), n, truncated,
+                  &record);
+    }
+    if (got < kDatagramsPerCall) break;  // drained
   }
   if (!batch.empty()) Deliver(batch);
   DoWait();

@@ -1,11 +1,13 @@
 // Internal: a UDP syslog listener. One datagram = one message; up to kMaxDatagramsPerWakeup are
-// read per wakeup and pushed as one batch, dropped and counted when the queue is full.
+// read per wakeup (recvmmsg, kDatagramsPerCall per system call) and pushed as one batch, dropped
+// and counted when the queue is full.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/strand.hpp>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "listener.h"
@@ -14,7 +16,8 @@ namespace mamori::collector {
 
 class UdpListener final : public Listener, public std::enable_shared_from_this<UdpListener> {
  public:
-  static constexpr int kMaxDatagramsPerWakeup = 64;
+  static constexpr int kDatagramsPerCall = 64;
+  static constexpr int kMaxDatagramsPerWakeup = 4 * kDatagramsPerCall;
 
   UdpListener(boost::asio::io_context& io, ListenerConfig config,
               std::shared_ptr<SharedState> shared);
@@ -36,7 +39,10 @@ class UdpListener final : public Listener, public std::enable_shared_from_this<U
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::udp::socket socket_;
   HostPort bound_;
-  std::vector<char> buffer_;  // one datagram; 64 KiB holds any non-jumbo UDP payload
+  // kDatagramsPerCall slots of max_message_bytes each, allocated but not initialized: only the
+  // pages datagrams actually fill become resident.
+  std::size_t slot_bytes_;
+  std::unique_ptr<char[]> buffer_;
   boost::asio::ip::udp::endpoint last_sender_;  // PeerOf's one-entry cache
   std::string last_peer_;
 };
