@@ -56,16 +56,37 @@ class KeyIndex {
     std::uint32_t tag = 0;
   };
 
-  static std::uint64_t Load(const char* p, std::size_t n) {  // n <= 8
-    std::uint64_t v = 0;
-    std::memcpy(&v, p, n);
-    if constexpr (Fold) {
-      // Sets bit 5 of every byte that is an ASCII upper-case letter.
-      for (std::size_t i = 0; i < n; ++i) {
-        unsigned char c = p[i];
-        if (c >= 'A' && c <= 'Z') v |= std::uint64_t{0x20} << (8 * i);
-      }
-    }
+  // Sets bit 5 of every byte of v that is an ASCII upper-case letter (8 bytes at once: each
+  // byte's low 7 bits plus a constant sets its bit 7 when >= 'A', resp. > 'Z', without carries
+  // between bytes).
+  static std::uint64_t FoldWord(std::uint64_t v) {
+    constexpr std::uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+    const std::uint64_t low7 = v & ~k80;
+    const std::uint64_t ge_a = low7 + (0x80 - 'A') * k01;
+    const std::uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * k01;
+    return v | ((ge_a & ~gt_z & ~v & k80) >> 2);
+  }
+
+  static std::uint64_t Load8(const char* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    if constexpr (Fold) v = FoldWord(v);
+    return v;
+  }
+  static std::uint64_t Load4(const char* p) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    if constexpr (Fold) return FoldWord(v);
+    return v;
+  }
+  // The bytes of a key of at most 8 bytes, for hashing (not injective for 5..7 bytes: the
+  // two 4-byte windows overlap; the length is hashed separately).
+  static std::uint64_t LoadShort(const char* p, std::size_t n) {
+    if (n >= 4) return Load4(p) | Load4(p + n - 4) << 32;
+    if (n == 0) return 0;
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    std::uint64_t v = u[0] | std::uint64_t{u[n / 2]} << 8 | std::uint64_t{u[n - 1]} << 16;
+    if constexpr (Fold) v = FoldWord(v);
     return v;
   }
 
@@ -78,10 +99,10 @@ class KeyIndex {
   static std::uint64_t Hash(std::string_view k) {
     const std::size_t n = k.size();
     std::uint64_t h = Mix(0x243f6a8885a308d3ull, n);
-    if (n <= 8) return Mix(h, Load(k.data(), n));
-    h = Mix(h, Load(k.data(), 8));
-    h = Mix(h, Load(k.data() + n / 2 - 4, 8));
-    return Mix(h, Load(k.data() + n - 8, 8));
+    if (n <= 8) return Mix(h, LoadShort(k.data(), n));
+    h = Mix(h, Load8(k.data()));
+    h = Mix(h, Load8(k.data() + n / 2 - 4));
+    return Mix(h, Load8(k.data() + n - 8));
   }
 
   static bool Equal(std::string_view a, std::string_view b) {
@@ -89,11 +110,19 @@ class KeyIndex {
     if constexpr (!Fold) {
       return std::memcmp(a.data(), b.data(), a.size()) == 0;
     } else {
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-        if (x != y) return false;
+      const std::size_t n = a.size();
+      const char *x = a.data(), *y = b.data();
+      if (n >= 8) {  // 8-byte windows, the last one overlapping the previous
+        for (std::size_t i = 0; i + 8 < n; i += 8) {
+          if (Load8(x + i) != Load8(y + i)) return false;
+        }
+        return Load8(x + n - 8) == Load8(y + n - 8);
+      }
+      if (n >= 4) return Load4(x) == Load4(y) && Load4(x + n - 4) == Load4(y + n - 4);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (FoldWord(static_cast<unsigned char>(x[i])) !=
+            FoldWord(static_cast<unsigned char>(y[i])))
+          return false;
       }
       return true;
     }

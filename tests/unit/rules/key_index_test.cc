@@ -1,0 +1,67 @@
+// KeyIndex (rules/src/key_index.h, internal): word-at-a-time ASCII folding in the hash and the
+// comparison must agree with byte-by-byte folding, for every byte value and every key length.
+#include "key_index.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace mamori::rules::internal {
+namespace {
+
+std::string Fold(std::string s) {
+  for (auto& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return s;
+}
+
+TEST(KeyIndex, EveryByteInEveryLaneFoldsLikeAscii) {
+  for (std::size_t len : {1u, 3u, 4u, 7u, 8u, 9u, 17u}) {
+    for (std::size_t lane = 0; lane < len; ++lane) {
+      for (int b = 0; b < 256; ++b) {
+        std::string key(len, 'x');
+        key[lane] = static_cast<char>(b);
+        KeyIndex<true> ci;
+        ci.Insert(key);
+        for (int o = 0; o < 256; ++o) {
+          std::string other = key;
+          other[lane] = static_cast<char>(o);
+          ASSERT_EQ(ci.Find(other) == 0, Fold(key) == Fold(other))
+              << len << " " << lane << " " << b << " " << o;
+        }
+      }
+    }
+  }
+}
+
+TEST(KeyIndex, RandomKeys) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "aAbBzZ@[`{09 .\x80\xc3";
+  for (int it = 0; it < 50000; ++it) {
+    std::string a, b;
+    const int n = static_cast<int>(rng() % 24);
+    for (int i = 0; i < n; ++i) a += alphabet[rng() % alphabet.size()];
+    b = a;
+    if (n > 0 && rng() % 2) b[rng() % n] = alphabet[rng() % alphabet.size()];
+    if (rng() % 3 == 0) {
+      for (auto& c : b) {
+        if (rng() % 2 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+      }
+    }
+    KeyIndex<true> ci;
+    ci.Insert(a);
+    ASSERT_EQ(ci.Find(b) == 0, Fold(a) == Fold(b)) << a << " / " << b;
+    KeyIndex<false> cs;
+    cs.Insert(a);
+    ASSERT_EQ(cs.Find(b) == 0, a == b);
+  }
+  KeyIndex<true> many;
+  for (int i = 0; i < 5000; ++i) many.Insert("Key." + std::to_string(i));
+  for (int i = 0; i < 5000; ++i) EXPECT_EQ(many.Find("kEY." + std::to_string(i)), i);
+  EXPECT_EQ(many.Find("key.5000"), -1);
+}
+
+}  // namespace
+}  // namespace mamori::rules::internal
