@@ -36,16 +36,11 @@ class LiteralScanner {
     if (n_keys_ == 0) return;
     const std::uint32_t* next = next_.data();
     const std::uint8_t* cls = classes_.data();
-    std::uint32_t s = 0;  // the current state's row in next_ (state * n_classes_)
+    std::uint32_t s = 0;  // the current state's row in next_ (state * n_classes_), no kOutput
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    const std::uint8_t* stay = root_stay_.data();
     const std::size_t n = text.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      if (s == 0) {  // at the root: skip the bytes that start no key
-        while (stay[p[i]]) {
-          if (++i == n) return;
-        }
-      }
+    // One byte with its outputs.
+    auto step = [&](std::size_t i) {
       s = next[s + cls[p[i]]];
       if (s & kOutput) {
         s &= ~kOutput;
@@ -53,7 +48,32 @@ class LiteralScanner {
           for (std::uint32_t k = out_begin_[o]; k < out_begin_[o + 1]; ++k) on_hit(outs_[k], i + 1);
         }
       }
+    };
+    std::size_t i = 0;
+    // Four bytes at a time, testing for outputs once (they are rare); a block with an output is
+    // walked again byte by byte from its first state.
+    const std::uint8_t* stay = root_stay_.data();
+    while (true) {
+      if (s == 0) {  // at the root: skip the bytes that start no key
+        while (i < n && stay[p[i]]) ++i;
+      }
+      if (i + 4 > n) break;
+      std::uint32_t t = next[s + cls[p[i]]];
+      std::uint32_t seen = t;
+      t = next[(t & ~kOutput) + cls[p[i + 1]]];
+      seen |= t;
+      t = next[(t & ~kOutput) + cls[p[i + 2]]];
+      seen |= t;
+      t = next[(t & ~kOutput) + cls[p[i + 3]]];
+      seen |= t;
+      if ((seen & kOutput) == 0) {
+        s = t;
+      } else {
+        for (std::size_t j = i; j < i + 4; ++j) step(j);
+      }
+      i += 4;
     }
+    for (; i < n; ++i) step(i);
   }
 
  private:
