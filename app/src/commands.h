@@ -22,5 +22,7 @@ int ExportCommand(const std::vector<std::string>& args);
 int KeyCommand(const std::vector<std::string>& args);
 int RulesCommand(const std::vector<std::string>& args);
 int IncidentsCommand(const std::vector<std::string>& args);
+int TokenCommand(const std::vector<std::string>& args);
+int AuditCommand(const std::vector<std::string>& args);
 
 }  // namespace mamori::app

@@ -11,16 +11,22 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
+#include "access.h"
 #include "detection.h"
 #include "mamori/api/http_server.h"
+#include "mamori/auth/audit.h"
+#include "mamori/auth/token_store.h"
 #include "mamori/collector/collector.h"
 #include "mamori/collector/sources.h"
 #include "mamori/core/bounded_queue.h"
@@ -28,6 +34,7 @@
 #include "mamori/core/log.h"
 #include "mamori/parsers/classifier.h"
 #include "mamori/parsers/parser.h"
+#include "mamori/storage/bundle.h"
 #include "mamori/storage/evidence_service.h"
 #include "mamori/storage/evidence_store.h"
 #include "mamori/storage/query.h"
@@ -88,6 +95,9 @@ struct Daemon::Impl {
   std::unique_ptr<parsers::ParseStats> parse_stats;
   std::unique_ptr<collector::SourceTracker> sources;
   std::unique_ptr<parsers::Classifier> classifier;  // information class, My Number
+  std::unique_ptr<auth::TokenSet> tokens;           // <data_dir>/tokens, reloaded when changed
+  std::unique_ptr<auth::AuditLog> audit;            // <data_dir>/audit
+  std::unique_ptr<ApiGuard> guard;                  // wraps every route (uses tokens, audit)
   asio::io_context io;
   asio::signal_set signals;
   asio::signal_set sighup;  // the process's only SIGHUP handler: rules and TLS reload
@@ -108,9 +118,10 @@ struct Daemon::Impl {
   void WaitSighup();
   void ReloadTls();
   void CountTlsReload(const std::string& listener, const Status& st);
-  api::Response Events(const api::Request& req);
+  api::Response Events(const api::Request& req, CallContext& ctx);
   api::Response Health(const api::Request& req);
-  api::Response Verify(const api::Request& req);
+  api::Response Verify(const api::Request& req, CallContext& ctx);
+  api::Response Export(const api::Request& req, CallContext& ctx);
   std::string CheckpointFile() const;
 };
 
@@ -190,7 +201,7 @@ Status Daemon::Impl::StartEvidence() {
   return evidence->Start();
 }
 
-api::Response Daemon::Impl::Verify(const api::Request& req) {
+api::Response Daemon::Impl::Verify(const api::Request& req, CallContext& ctx) {
   storage::VerifyOptions vo;
   for (const auto& [name, value] : req.params) {
     std::uint64_t* dst = name == "from" ? &vo.from : name == "to" ? &vo.to : nullptr;
@@ -204,6 +215,7 @@ api::Response Daemon::Impl::Verify(const api::Request& req) {
   const storage::VerifyReport report = storage::VerifyStore(*store, vo);
   if (evidence) evidence->RecordVerify(report.ok(), SystemClock::Instance().NowNs());
   if (report.failure == storage::VerifyFailure::kError) return api::JsonError(500, report.what);
+  ctx.returned = static_cast<std::int64_t>(report.records);
   api::Response resp;
   resp.body = storage::VerifyReportToJson(report).dump(-1, ' ', false,
                                                        nlohmann::json::error_handler_t::replace);
@@ -240,7 +252,10 @@ Status Daemon::Impl::StartCollector() {
   return Status::Ok();
 }
 
-api::Response Daemon::Impl::Events(const api::Request& req) {
+// Class I events (POLICY.md 3.1: personal data) are shown to investigators and admins only.
+// For weaker roles they are left out of the page; the cursor is the store's, so paging stays
+// correct (a page may hold fewer than `limit` events). "withheld" counts them.
+api::Response Daemon::Impl::Events(const api::Request& req, CallContext& ctx) {
   auto q = storage::QueryFromParams(req.params);
   if (!q.ok()) return api::JsonError(400, q.status().message());
   auto page = store->Search(*q);
@@ -248,11 +263,84 @@ api::Response Daemon::Impl::Events(const api::Request& req) {
     int code = page.status().code() == Status::Code::kInvalidArgument ? 400 : 500;
     return api::JsonError(code, page.status().message());
   }
+  const bool class_i = auth::RoleAllows(ctx.who.role, auth::Role::kInvestigator);
   nlohmann::json out;
   out["events"] = nlohmann::json::array();
-  for (const auto& r : page->records) out["events"].push_back(storage::RecordToJson(r));
+  for (const auto& r : page->records) {
+    if (!class_i && r.event.info_class == InfoClass::kI) {
+      ++ctx.withheld;
+      continue;
+    }
+    out["events"].push_back(storage::RecordToJson(r));
+    ++ctx.returned;
+  }
+  out["withheld"] = ctx.withheld;
   out["next"] =
       page->next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(page->next_cursor);
+  api::Response resp;
+  resp.body = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return resp;
+}
+
+// GET /api/v1/evidence/export: the evidence bundle `mamori export` writes, as one JSON object
+// {"files": {NAME: CONTENT}, "records", "checkpoints", "proof_hashes"} (every bundle file is
+// text). Write each file into a directory to get the bundle; `mamori verify-bundle` checks it.
+api::Response Daemon::Impl::Export(const api::Request& req, CallContext& ctx) {
+  constexpr std::size_t kMaxRecords = 10'000;
+  storage::ExportSelection sel;
+  sel.max_records = kMaxRecords;
+  std::vector<std::pair<std::string, std::string>> params;
+  for (const auto& [k, v] : req.params) {
+    if (k == "limit" || k == "cursor") return api::JsonError(400, "unknown parameter '" + k + "'");
+    if (k != "seq") params.emplace_back(k, v);
+  }
+  if (req.has_param("seq")) {
+    if (!params.empty()) return api::JsonError(400, "seq cannot be combined with filters");
+    auto seqs = storage::ParseSeqList(req.param("seq"), kMaxRecords);
+    if (!seqs.ok()) return api::JsonError(400, "seq: " + seqs.status().message());
+    sel.seqs = std::move(seqs).value();
+  } else {
+    auto q = storage::QueryFromParams(params);
+    if (!q.ok()) return api::JsonError(400, q.status().message());
+    sel.query = std::move(q).value();
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string tmp = (fs::temp_directory_path(ec) / "mamori-export-XXXXXX").string();
+  if (ec || mkdtemp(tmp.data()) == nullptr) {
+    return api::JsonError(500, "cannot create a temporary directory for the bundle");
+  }
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code e;
+      fs::remove_all(dir, e);
+    }
+  } cleanup{tmp};
+  const fs::path bundle = fs::path(tmp) / "bundle";
+  auto summary = storage::ExportBundle(*store, sel, bundle.string());
+  if (!summary.ok()) {
+    const auto code = summary.status().code();
+    int http = code == Status::Code::kInvalidArgument ? 400
+               : code == Status::Code::kNotFound      ? 404
+               : code == Status::Code::kUnavailable   ? 503
+                                                      : 500;
+    return api::JsonError(http, summary.status().message());
+  }
+  nlohmann::json out;
+  out["files"] = nlohmann::json::object();
+  for (const auto& entry : fs::directory_iterator(bundle, ec)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!in) return api::JsonError(500, "reading bundle file " + entry.path().filename().string());
+    out["files"][entry.path().filename().string()] = ss.str();
+  }
+  if (ec) return api::JsonError(500, "reading the bundle: " + ec.message());
+  out["records"] = summary->records;
+  out["checkpoints"] = summary->checkpoints;
+  out["proof_hashes"] = summary->proof_hashes;
+  ctx.returned = static_cast<std::int64_t>(summary->records);
   api::Response resp;
   resp.body = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return resp;
@@ -268,25 +356,60 @@ api::Response Daemon::Impl::Health(const api::Request&) {
   return resp;
 }
 
+// Tokens and the audit trail, then every route through the ApiGuard (app/src/access.h): a
+// route needs its role from RouteTable(); startup fails on a route without one.
 Status Daemon::Impl::StartHttp() {
   if (!config.http.enabled) return Status::Ok();
-  http = std::make_unique<api::HttpServer>(io, config.http, *registry);
-  http->Route("GET", "/healthz", [this](const api::Request& r) { return Health(r); });
-  http->Route("GET", "/metrics", api::MetricsHandler({registry}));
-  http->Route("GET", "/api/v1/events", [this](const api::Request& r) { return Events(r); });
-  http->Route("GET", "/api/v1/verify", [this](const api::Request& r) { return Verify(r); });
-  http->Route("GET", "/api/v1/incidents",
-              [this](const api::Request& r) { return detection->ListIncidents(r); });
-  http->Route("GET", "/api/v1/incident",
-              [this](const api::Request& r) { return detection->GetIncident(r); });
-  for (const char* action : Detection::kIncidentActions) {
-    http->Route("POST", std::string("/api/v1/incident/") + action,
-                [this, a = std::string(action)](const api::Request& r) {
-                  return detection->IncidentAction(a, r);
-                });
+  const std::string token_file = (std::filesystem::path(config.data_dir) / "tokens").string();
+  auto t = auth::TokenSet::Open(token_file, registry.get());
+  if (!t.ok()) return t.status();
+  tokens = std::move(t).value();
+  if (tokens->active_count() == 0) {
+    log::Warn("auth", "no API tokens in " + token_file +
+                          ": every API request gets 401 until one is made with `mamori token "
+                          "create --data-dir " +
+                          config.data_dir + " --role admin --name NAME`");
   }
-  http->Route("POST", "/api/v1/rules/reload",
-              [this](const api::Request& r) { return detection->ReloadRules(r); });
+  auth::AuditOptions ao;
+  ao.dir = (std::filesystem::path(config.data_dir) / "audit").string();
+  ao.sync = config.storage.sync;
+  auto a = auth::AuditLog::Open(ao, registry.get());
+  if (!a.ok()) return a.status();
+  audit = std::move(a).value();
+  guard =
+      std::make_unique<ApiGuard>(config.http, *tokens, *audit, SystemClock::Instance(), *registry);
+  http = std::make_unique<api::HttpServer>(io, config.http, *registry);
+  auto route = [this](const char* method, std::string path, GuardedHandler h) {
+    guard->Route(*http, method, path, std::move(h));
+  };
+  route("GET", "/healthz", [this](const api::Request& r, CallContext&) { return Health(r); });
+  route(
+      "GET", "/metrics",
+      [m = api::MetricsHandler({registry})](const api::Request& r, CallContext&) { return m(r); });
+  route("GET", "/api/v1/events",
+        [this](const api::Request& r, CallContext& c) { return Events(r, c); });
+  route("GET", "/api/v1/verify",
+        [this](const api::Request& r, CallContext& c) { return Verify(r, c); });
+  route("GET", "/api/v1/evidence/export",
+        [this](const api::Request& r, CallContext& c) { return Export(r, c); });
+  route("GET", "/api/v1/incidents",
+        [this](const api::Request& r, CallContext&) { return detection->ListIncidents(r); });
+  route("GET", "/api/v1/incident",
+        [this](const api::Request& r, CallContext&) { return detection->GetIncident(r); });
+  for (const char* action : Detection::kIncidentActions) {
+    route("POST", std::string("/api/v1/incident/") + action,
+          [this, a = std::string(action)](const api::Request& r, CallContext& c) {
+            api::Response resp = detection->IncidentAction(a, r, c.who.name);
+            c.returned = resp.status == 200 ? 1 : 0;
+            return resp;
+          });
+  }
+  route("POST", "/api/v1/rules/reload", [this](const api::Request& r, CallContext& c) {
+    api::Response resp = detection->ReloadRules(r);
+    c.returned = resp.status == 200 ? 1 : 0;
+    return resp;
+  });
+  if (Status st = guard->CheckComplete(); !st.ok()) return st;
   if (Status st = http->Start(); !st.ok()) return st;
   return Status::Ok();
 }

@@ -271,7 +271,8 @@ api::Response Detection::GetIncident(const api::Request& req) const {
   return JsonResponse(incidents::IncidentToJson(**inc));
 }
 
-api::Response Detection::IncidentAction(const std::string& action, const api::Request& req) {
+api::Response Detection::IncidentAction(const std::string& action, const api::Request& req,
+                                        const std::string& actor) {
   api::Response err;
   std::uint64_t id = IncidentIdParam(req, &err);
   if (id == 0) return err;
@@ -280,13 +281,14 @@ api::Response Detection::IncidentAction(const std::string& action, const api::Re
     body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object()) return api::JsonError(400, "body: expected a JSON object");
   }
-  std::string actor = "local", text, owner;
+  if (actor.empty()) return api::JsonError(500, "incident change without an actor");
+  std::string text, owner;
   bool has_owner = false;
   for (const auto& [k, v] : body.items()) {
-    std::string* dst = k == "actor"   ? &actor
-                       : k == "text"  ? &text
-                       : k == "owner" ? &owner
-                                      : nullptr;
+    if (k == "actor") {
+      return api::JsonError(400, "actor: not accepted; the actor is the name of the API token");
+    }
+    std::string* dst = k == "text" ? &text : k == "owner" ? &owner : nullptr;
     if (dst == nullptr) return api::JsonError(400, "body: unknown field '" + k + "'");
     if (!v.is_string()) return api::JsonError(400, k + ": expected a string");
     *dst = v.get<std::string>();

@@ -100,11 +100,13 @@ class Detection {
   api::Response ListIncidents(const api::Request& req) const;
   // GET /api/v1/incident?id=N: one incident (404 when unknown).
   api::Response GetIncident(const api::Request& req) const;
-  // POST /api/v1/incident/{action}?id=N, action one of kIncidentActions. Body: a JSON object
-  // (may be empty) with "actor" (default "local"), "text" (note; optional comment on a state
-  // change) and "owner" (assign). 400 on bad input naming the field, 404 unknown incident, 409
-  // a move the incident's state does not allow. Returns the incident after the change.
-  api::Response IncidentAction(const std::string& action, const api::Request& req);
+  // POST /api/v1/incident/{action}?id=N, action one of kIncidentActions, by `actor` (the
+  // caller's token name: the timeline records it). Body: a JSON object (may be empty) with
+  // "text" (note; optional comment on a state change) and "owner" (assign). 400 on bad input
+  // naming the field ("actor" is refused: it comes from the token), 404 unknown incident, 409 a
+  // move the incident's state does not allow. Returns the incident after the change.
+  api::Response IncidentAction(const std::string& action, const api::Request& req,
+                               const std::string& actor);
   static constexpr const char* kIncidentActions[] = {"acknowledge", "start",  "resolve", "close",
                                                      "reopen",      "assign", "note"};
   api::Response ReloadRules(const api::Request& req);

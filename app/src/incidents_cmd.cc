@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -29,7 +30,7 @@ constexpr const char* kIncidentsUsage =
        mamori incidents ack|start|resolve|close|reopen ID [--text COMMENT]
        mamori incidents assign ID --owner NAME
        mamori incidents note ID --text TEXT
-     each with [--actor NAME] and [--server URL | --data-dir DIR]
+     each with [--server URL [--token TOKEN] | --data-dir DIR]
 
 list and show print JSON (list: one incident per line, newest first; when more match than
 --limit, "next: ID" is printed on stderr: pass it as --before). The fields are described in
@@ -38,12 +39,14 @@ docs/incidents.md.
 With --data-dir, list and show read the daemon's data directory offline (read-only; safe while
 the daemon runs). Everything else goes through the daemon's HTTP API at --server (default
 http://127.0.0.1:8514): the daemon is the only writer of incidents. --data-dir with a change is
-an error.
+an error. The API needs a bearer token (docs/security.md): --token, or the environment variable
+MAMORI_TOKEN (better: not visible in the process list). Changes need the role analyst; the
+incident timeline records the token's name as the actor.
 
 flags:
   --server URL   the daemon's HTTP API, http://HOST:PORT (default http://127.0.0.1:8514)
   --data-dir DIR read offline (list, show)
-  --actor NAME   who makes the change (default "local"; later the API token's user)
+  --token TOKEN  the API bearer token (default: $MAMORI_TOKEN)
   --status S     new, acknowledged, in_progress, resolved, closed or reopened
   --severity S   info, low, medium, high or critical
   --rule ID      a rule id
@@ -65,8 +68,8 @@ struct HttpResult {
 };
 
 // One HTTP/1.1 request to http://HOST:PORT (no TLS yet).
-HttpResult HttpCall(const std::string& server, const std::string& method, const std::string& target,
-                    const std::string& body) {
+HttpResult HttpCall(const std::string& server, const std::string& token, const std::string& method,
+                    const std::string& target, const std::string& body) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   HttpResult out;
@@ -95,6 +98,7 @@ HttpResult HttpCall(const std::string& server, const std::string& method, const 
                                          target, 11};
     req.set(http::field::host, rest);
     req.set(http::field::user_agent, "mamori-cli");
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     if (method == "POST") {
       req.set(http::field::content_type, "application/json");
       req.body() = body;
@@ -136,6 +140,13 @@ void PrintJsonLine(const nlohmann::json& j) {
 }
 
 // Prints the API's error message (or the transport error); returns kExitFailure.
+// --token, else $MAMORI_TOKEN, else "" (the daemon answers 401).
+std::string Token(const Flags& flags) {
+  if (auto t = flags.Get("token")) return *t;
+  const char* env = std::getenv("MAMORI_TOKEN");
+  return env == nullptr ? "" : env;
+}
+
 int ReportHttpFailure(const HttpResult& r) {
   if (!r.error.empty()) {
     std::fprintf(stderr, "mamori incidents: %s\n", r.error.c_str());
@@ -198,7 +209,8 @@ int List(const Flags& flags) {
     target += sep + k + "=" + UrlEncode(v);
     sep = '&';
   }
-  HttpResult r = HttpCall(flags.Get("server").value_or(kDefaultServer), "GET", target, "");
+  HttpResult r =
+      HttpCall(flags.Get("server").value_or(kDefaultServer), Token(flags), "GET", target, "");
   if (r.status != 200) return ReportHttpFailure(r);
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (!j.is_object() || !j.contains("incidents")) {
@@ -231,7 +243,7 @@ int Show(const Flags& flags, std::uint64_t id) {
     PrintJsonLine(incidents::IncidentToJson(**inc));
     return kExitOk;
   }
-  HttpResult r = HttpCall(flags.Get("server").value_or(kDefaultServer), "GET",
+  HttpResult r = HttpCall(flags.Get("server").value_or(kDefaultServer), Token(flags), "GET",
                           "/api/v1/incident?id=" + std::to_string(id), "");
   if (r.status != 200) return ReportHttpFailure(r);
   PrintJsonLine(nlohmann::json::parse(r.body, nullptr, false));
@@ -240,7 +252,6 @@ int Show(const Flags& flags, std::uint64_t id) {
 
 int Act(const Flags& flags, const std::string& action, std::uint64_t id) {
   nlohmann::json body = nlohmann::json::object();
-  body["actor"] = flags.Get("actor").value_or("local");
   if (auto t = flags.Get("text")) body["text"] = *t;
   if (action == "assign") {
     auto owner = flags.Get("owner");
@@ -257,7 +268,7 @@ int Act(const Flags& flags, const std::string& action, std::uint64_t id) {
     std::fprintf(stderr, "mamori incidents: note needs --text TEXT\n");
     return kExitUsage;
   }
-  HttpResult r = HttpCall(flags.Get("server").value_or(kDefaultServer), "POST",
+  HttpResult r = HttpCall(flags.Get("server").value_or(kDefaultServer), Token(flags), "POST",
                           "/api/v1/incident/" + action + "?id=" + std::to_string(id), body.dump());
   if (r.status != 200) return ReportHttpFailure(r);
   PrintJsonLine(nlohmann::json::parse(r.body, nullptr, false));
@@ -272,7 +283,7 @@ int Usage(const std::string& message) {
 }  // namespace
 
 int IncidentsCommand(const std::vector<std::string>& args) {
-  FlagSpec spec{{"data-dir", "server", "actor", "status", "severity", "rule", "limit", "before",
+  FlagSpec spec{{"data-dir", "server", "token", "status", "severity", "rule", "limit", "before",
                  "owner", "text"},
                 {"help"}};
   auto flags = Flags::Parse(args, spec);
@@ -283,13 +294,13 @@ int IncidentsCommand(const std::vector<std::string>& args) {
   }
   const auto& pos = flags->positional();
   const std::string verb = pos.empty() ? "list" : pos[0];
-  if (flags->Has("data-dir") && flags->Has("server")) {
-    return Usage("give --data-dir or --server, not both");
+  if (flags->Has("data-dir") && (flags->Has("server") || flags->Has("token"))) {
+    return Usage("give --data-dir or --server (and --token), not both");
   }
   if (verb == "list") {
     if (pos.size() > 1) return Usage("list takes no arguments");
-    if (flags->Has("owner") || flags->Has("text") || flags->Has("actor")) {
-      return Usage("--owner, --text and --actor are for changes");
+    if (flags->Has("owner") || flags->Has("text")) {
+      return Usage("--owner and --text are for changes");
     }
     return List(*flags);
   }

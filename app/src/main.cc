@@ -20,6 +20,8 @@ commands:
   rules     rule tools: mamori rules test RULES... [--log FILE]; mamori rules backtest ...
   incidents list, show and work incidents: mamori incidents list|show|ack|start|resolve|close|
             reopen|assign|note ... (changes go through the daemon's API: --server URL)
+  token     API tokens: mamori token create --role ROLE --name NAME | list | revoke NAME | roles
+  audit     the API audit trail: mamori audit list|verify --data-dir DIR
   version   print the version
   help      this text
 
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
   if (cmd == "key") return mamori::app::KeyCommand(args);
   if (cmd == "rules") return mamori::app::RulesCommand(args);
   if (cmd == "incidents") return mamori::app::IncidentsCommand(args);
+  if (cmd == "token") return mamori::app::TokenCommand(args);
+  if (cmd == "audit") return mamori::app::AuditCommand(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("mamori %s\n", MAMORI_VERSION);
     return 0;

@@ -352,12 +352,29 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   }
   if (YAML::Node h = r.Get("http"); h && !h.IsNull()) {
     MapReader hr(h, "http");
-    MAMORI_RETURN_IF_ERROR(hr.Check({"enabled", "address", "max_body_size", "tls"}));
+    MAMORI_RETURN_IF_ERROR(
+        hr.Check({"enabled", "address", "max_body_size", "tls", "open_on_loopback"}));
     MAMORI_RETURN_IF_ERROR(hr.Bool("enabled", &c->http.enabled));
     MAMORI_RETURN_IF_ERROR(hr.Address("address", &c->http.address));
     MAMORI_RETURN_IF_ERROR(hr.Bytes("max_body_size", &c->http.max_body_bytes, 1024));
     if (YAML::Node t = hr.Get("tls"); t && !t.IsNull()) {
       MAMORI_RETURN_IF_ERROR(LoadTls(t, "http.tls", &c->http.tls));
+    }
+    if (YAML::Node o = hr.Get("open_on_loopback"); o) {
+      if (!o.IsSequence()) {
+        return Status::InvalidArgument("http.open_on_loopback: expected a list (may be [])");
+      }
+      c->http.open_on_loopback.clear();
+      for (std::size_t i = 0; i < o.size(); ++i) {
+        const std::string v = o[i].IsScalar() ? o[i].Scalar() : "";
+        if (v != "/metrics" && v != "/healthz") {
+          return Status::InvalidArgument("http.open_on_loopback[" + std::to_string(i) +
+                                         "]: only /metrics and /healthz may be served without a "
+                                         "token, got " +
+                                         Quote(v));
+        }
+        c->http.open_on_loopback.push_back(v);
+      }
     }
   }
   if (YAML::Node s = r.Get("storage"); s && !s.IsNull()) {

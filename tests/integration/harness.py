@@ -1,6 +1,11 @@
 """Test harness for integration tests: starts the real `mamori` binary and talks to it with real
 clients (util-linux `logger`, `curl`, the `mamori search` CLI). Loopback only, ephemeral ports.
 
+Authentication: Daemon.start() makes an admin API token with the real CLI (`mamori token create`)
+before starting the daemon (unless Daemon(admin_token=False)), and request() sends it. Pass
+token=None to send no Authorization header, or token="..." to send another (make one with
+d.create_token(role, name)).
+
 Processes are only ever ended by the PID this harness started.
 """
 import json
@@ -20,6 +25,9 @@ _BOUND = re.compile(r"listening: (\S+) (udp|tcp|tls) (\S+):(\d+)")
 _HTTP = re.compile(r"api: listening on (\S+):(\d+)")
 
 
+DEFAULT = object()  # request(token=DEFAULT): the harness's admin token
+
+
 def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):
     """Polls pred() until it returns a truthy value; raises AssertionError after timeout."""
     deadline = time.monotonic() + timeout
@@ -36,13 +44,16 @@ class Daemon:
     """A running `mamori serve` on ephemeral loopback ports with its own data directory."""
 
     def __init__(self, data_dir=None, config_text=None, extra_args=(), https_ca=None,
-                 https_client=None):
+                 https_client=None, admin_token=True):
         """https_ca: the API serves HTTPS (http.tls in config_text); request() then uses
         https:// and trusts this CA file (curl --cacert). https_client: (cert, key) PEM files
-        that request() presents when the API requires client certificates (curl --cert/--key)."""
+        that request() presents when the API requires client certificates (curl --cert/--key).
+        admin_token: make an admin API token before starting (request() sends it)."""
         self.own_dir = data_dir is None
         self.https_ca = https_ca
         self.https_client = https_client
+        self.want_admin_token = admin_token
+        self.token = None  # the admin token request() sends by default
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="mamori-it-")
         self.config_text = config_text
         self.extra_args = list(extra_args)
@@ -51,7 +62,25 @@ class Daemon:
         self.ports = {}
         self.http_port = None
 
+    def create_token(self, role, name=None):
+        """Makes an API token for this data directory with `mamori token create`; returns it."""
+        name = name or f"it-{role}-{time.time_ns()}"
+        out = subprocess.run([MAMORI, "token", "create", "--data-dir", self.data_dir,
+                              "--role", role, "--name", name],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"mamori token create exited {out.returncode}: {out.stderr}")
+        return out.stdout.strip()
+
+    def revoke_token(self, name):
+        out = subprocess.run([MAMORI, "token", "revoke", name, "--data-dir", self.data_dir],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"mamori token revoke exited {out.returncode}: {out.stderr}")
+
     def start(self):
+        if self.want_admin_token and self.token is None:
+            self.token = self.create_token("admin", f"it-admin-{time.time_ns()}")
         args = [MAMORI, "serve", "--data-dir", self.data_dir,
                 "--syslog-udp", "127.0.0.1:0", "--syslog-tcp", "127.0.0.1:0",
                 "--http", "127.0.0.1:0"]
@@ -115,10 +144,12 @@ class Daemon:
         return f"{scheme}://127.0.0.1:{self.http_port}"
 
     def request(self, method, path, params=None, body=None, headers=(), expect_status=None,
-                curl_args=()):
+                curl_args=(), token=DEFAULT):
         """One HTTP request with curl; returns (status, body text). Every API call of every
         integration test goes through here, so that what all requests need (credentials,
-        TLS options) is added in one place. body: str, bytes or a JSON-serializable object."""
+        TLS options) is added in one place. body: str, bytes or a JSON-serializable object.
+        token: DEFAULT sends the harness's admin token, None no Authorization header, a string
+        that token."""
         url = self.base_url() + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
@@ -127,6 +158,10 @@ class Daemon:
             args += ["--cacert", self.https_ca]
         if self.https_client:
             args += ["--cert", self.https_client[0], "--key", self.https_client[1]]
+        if token is DEFAULT:
+            token = self.token
+        if token is not None:
+            args += ["-H", f"Authorization: Bearer {token}"]
         for h in headers:
             args += ["-H", h]
         data = None
@@ -148,11 +183,12 @@ class Daemon:
             raise AssertionError(f"{method} {url}: status {status}, body {text}")
         return status, text
 
-    def curl(self, path, params=None, expect_status=None):
-        return self.request("GET", path, params, expect_status=expect_status)
+    def curl(self, path, params=None, expect_status=None, token=DEFAULT):
+        return self.request("GET", path, params, expect_status=expect_status, token=token)
 
-    def post(self, path, body=None, params=None, expect_status=None):
-        return self.request("POST", path, params, body=body, expect_status=expect_status)
+    def post(self, path, body=None, params=None, expect_status=None, token=DEFAULT):
+        return self.request("POST", path, params, body=body, expect_status=expect_status,
+                            token=token)
 
     def metrics(self):
         _, body = self.curl("/metrics", expect_status=200)

@@ -45,13 +45,7 @@ def incidents_cli(data_dir, *args):
 
 
 def post(d, path):
-    url = f"http://127.0.0.1:{d.http_port}{path}"
-    out = subprocess.run(["curl", "-sS", "-X", "POST", "-o", "-", "-w", "\n%{http_code}", url],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise AssertionError(f"curl POST {url} failed: {out.stderr}")
-    body, _, status = out.stdout.rpartition("\n")
-    return int(status), body
+    return d.post(path)
 
 
 class BruteForceTest(unittest.TestCase):

@@ -24,6 +24,7 @@ def brute_force_lines(ip=None):
 class IncidentWorkflowTest(unittest.TestCase):
     def setUp(self):
         self.d = Daemon(extra_args=["--rules", DEFAULT_PACK]).start()
+        self.tokens = {}
 
     def tearDown(self):
         self.d.cleanup()
@@ -31,24 +32,24 @@ class IncidentWorkflowTest(unittest.TestCase):
     def server(self):
         return f"http://127.0.0.1:{self.d.http_port}"
 
-    def post(self, path, body=None):
-        url = self.server() + path
-        args = ["curl", "-sS", "-X", "POST", "-o", "-", "-w", "\n%{http_code}", url]
-        if body is not None:
-            args += ["-H", "Content-Type: application/json", "--data-binary",
-                     body if isinstance(body, str) else json.dumps(body)]
-        out = subprocess.run(args, capture_output=True, text=True, timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        text, _, status = out.stdout.rpartition("\n")
-        return int(status), text
+    def token(self, name):
+        """An analyst token named `name`: the incident timeline records that name."""
+        if name not in self.tokens:
+            self.tokens[name] = self.d.create_token("analyst", name)
+        return self.tokens[name]
+
+    def post(self, path, body=None, actor="alice"):
+        return self.d.post(path, body, token=self.token(actor))
 
     def get(self, inc_id):
         _, body = self.d.curl("/api/v1/incident", {"id": str(inc_id)}, expect_status=200)
         return json.loads(body)
 
-    def cli(self, *args, expect=0):
+    def cli(self, *args, expect=0, actor="alice"):
+        """mamori incidents ARGS; the token of `actor` in MAMORI_TOKEN (the CLI's default)."""
+        env = dict(os.environ, MAMORI_TOKEN=self.token(actor))
         out = subprocess.run([MAMORI, "incidents", *args], capture_output=True, text=True,
-                             timeout=60)
+                             timeout=60, env=env)
         self.assertEqual(out.returncode, expect, f"{args}: {out.stdout} {out.stderr}")
         return out
 
@@ -72,12 +73,12 @@ class IncidentWorkflowTest(unittest.TestCase):
             "mamori_incidents_unacknowledged_oldest_timestamp_seconds", severity="high"), 0)
         self.assertEqual(self.d.metric("mamori_incidents_open", severity="high"), 1)
 
-        # Acknowledge through the API (curl), with an actor.
-        status, body = self.post(f"/api/v1/incident/acknowledge?id={iid}", {"actor": "alice"})
+        # Acknowledge through the API (curl) with alice's token: she is the actor.
+        status, body = self.post(f"/api/v1/incident/acknowledge?id={iid}", {})
         self.assertEqual(status, 200, body)
         self.assertEqual(json.loads(body)["status"], "acknowledged")
         # Acknowledging again is an invalid move: 409 with a message naming the state.
-        status, body = self.post(f"/api/v1/incident/acknowledge?id={iid}", {"actor": "alice"})
+        status, body = self.post(f"/api/v1/incident/acknowledge?id={iid}", {})
         self.assertEqual(status, 409, body)
         self.assertIn("acknowledged", json.loads(body)["error"]["message"])
         # Bad input: 400 naming the field; unknown incident: 404.
@@ -89,6 +90,10 @@ class IncidentWorkflowTest(unittest.TestCase):
         status, body = self.post(f"/api/v1/incident/note?id={iid}", {"txt": "x"})
         self.assertEqual(status, 400, body)
         self.assertIn("txt", body)
+        # The actor comes from the token: an "actor" field is refused.
+        status, body = self.post(f"/api/v1/incident/note?id={iid}", {"text": "x", "actor": "eve"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("actor", body)
         status, _ = self.post("/api/v1/incident/start?id=9999", {})
         self.assertEqual(status, 404)
         status, _ = self.post("/api/v1/incident/start?id=abc", {})
@@ -97,21 +102,27 @@ class IncidentWorkflowTest(unittest.TestCase):
         self.assertEqual(status, 404)
 
         # Assign and note through the API.
-        status, body = self.post(f"/api/v1/incident/assign?id={iid}",
-                                 {"owner": "bob", "actor": "alice"})
+        status, body = self.post(f"/api/v1/incident/assign?id={iid}", {"owner": "bob"})
         self.assertEqual(status, 200, body)
         status, body = self.post(f"/api/v1/incident/note?id={iid}",
-                                 {"text": "source blocked at the edge", "actor": "bob"})
+                                 {"text": "source blocked at the edge"}, actor="bob")
         self.assertEqual(status, 200, body)
 
-        # Through the CLI (which talks to the daemon's API).
-        self.cli("start", str(iid), "--server", self.server(), "--actor", "bob")
+        # Through the CLI (which talks to the daemon's API): --token, or MAMORI_TOKEN.
+        self.cli("start", str(iid), "--server", self.server(), "--token", self.token("bob"),
+                 actor="nobody-else")
         self.cli("note", str(iid), "--text", "password reset for the targeted account",
-                 "--server", self.server(), "--actor", "bob")
+                 "--server", self.server(), actor="bob")
+        # Without a token the daemon refuses (401) and the CLI says so.
+        out = subprocess.run([MAMORI, "incidents", "ack", str(iid), "--server", self.server()],
+                             capture_output=True, text=True, timeout=60,
+                             env={k: v for k, v in os.environ.items() if k != "MAMORI_TOKEN"})
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("401", out.stderr)
         out = self.cli("ack", str(iid), "--server", self.server(), expect=1)
         self.assertIn("409", out.stderr)
-        self.cli("resolve", str(iid), "--server", self.server(), "--actor", "bob",
-                 "--text", "no further attempts")
+        self.cli("resolve", str(iid), "--server", self.server(), "--text", "no further attempts",
+                 actor="bob")
         # Changes offline are refused (the daemon is the only writer).
         self.cli("close", str(iid), "--data-dir", self.d.data_dir, expect=2)
 
@@ -124,10 +135,12 @@ class IncidentWorkflowTest(unittest.TestCase):
                          ["created", "state", "assign", "note", "state", "note", "state"])
         self.assertEqual((tl[1]["from"], tl[1]["to"], tl[1]["actor"]),
                          ("new", "acknowledged", "alice"))
-        self.assertEqual(tl[2]["text"], "bob")
-        self.assertEqual(tl[3]["text"], "source blocked at the edge")
+        self.assertEqual((tl[2]["text"], tl[2]["actor"]), ("bob", "alice"))
+        self.assertEqual((tl[3]["text"], tl[3]["actor"]), ("source blocked at the edge", "bob"))
         self.assertEqual((tl[4]["to"], tl[4]["actor"]), ("in_progress", "bob"))
-        self.assertEqual((tl[6]["to"], tl[6]["text"]), ("resolved", "no further attempts"))
+        self.assertEqual(tl[5]["actor"], "bob")
+        self.assertEqual((tl[6]["to"], tl[6]["text"], tl[6]["actor"]),
+                         ("resolved", "no further attempts", "bob"))
         self.assertEqual(shown["evidence_seqs"], inc["evidence_seqs"])
 
         # Metrics: nothing open or unacknowledged; one acknowledgement timed.
@@ -179,7 +192,7 @@ class IncidentWorkflowTest(unittest.TestCase):
         self.assertIn("409", out.stderr)
         self.cli("close", str(new[0]["id"]), "--server", self.server(), "--text", "duplicate")
         reopened = json.loads(self.cli("reopen", str(iid), "--server", self.server(),
-                                       "--actor", "carol").stdout)
+                                       actor="carol").stdout)
         self.assertEqual(reopened["status"], "reopened")
         self.assertEqual(reopened["timeline"][-1]["actor"], "carol")
         self.assertEqual(self.d.metric("mamori_incidents_open", severity="high"), 1)

@@ -296,12 +296,9 @@ class PrometheusTest(unittest.TestCase):
                   file=sys.stderr)
 
     def test_promtool_check_metrics_on_live_output(self):
-        url = f"http://127.0.0.1:{self.daemon.http_port}/metrics"
-        curl = subprocess.Popen(["curl", "-sSf", url], stdout=subprocess.PIPE)
-        check = subprocess.run([PROMTOOL, "check", "metrics"], stdin=curl.stdout,
+        _, text = self.daemon.curl("/metrics", expect_status=200)
+        check = subprocess.run([PROMTOOL, "check", "metrics"], input=text,
                                capture_output=True, text=True, timeout=60)
-        curl.stdout.close()
-        self.assertEqual(curl.wait(timeout=30), 0, "curl /metrics failed")
         self.assertEqual(check.returncode, 0,
                          f"promtool check metrics:\n{check.stdout}{check.stderr}")
 

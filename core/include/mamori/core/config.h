@@ -76,6 +76,11 @@ struct HttpConfig {
   HostPort address{"127.0.0.1", 8514};            // Default: 127.0.0.1:8514
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // request bodies above this get 413
   TlsConfig tls;  // HTTPS when tls.cert_file is set. Default: plain HTTP
+  // Paths served without a token to loopback peers (127.0.0.0/8, ::1): only "/metrics" and
+  // "/healthz" may be listed, so that a Prometheus on the same host scrapes without a token.
+  // Every other request needs a bearer token (docs/security.md); there is no switch to turn
+  // authentication off. Default: {"/metrics", "/healthz"}.
+  std::vector<std::string> open_on_loopback{"/metrics", "/healthz"};
 };
 
 struct StorageConfig {
