@@ -201,7 +201,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options,
   if (options.dir.empty()) return Status::InvalidArgument("audit dir: must not be empty");
   std::unique_ptr<AuditLog> log(new AuditLog(options));
   if (Status s = log->OpenDb(); !s.ok()) return s;
-  if (Status s = log->LoadHead(); !s.ok()) return s;
+  // Only a writer needs the head (a reader reports a bad tail through Verify).
+  if (!options.read_only) {
+    if (Status s = log->LoadHead(); !s.ok()) return s;
+  }
   if (registry != nullptr) {
     log->records_ = &prometheus::BuildCounter()
                          .Name("mamori_audit_records_total")
