@@ -309,6 +309,9 @@ class PrometheusTest(unittest.TestCase):
         shutil.copy(os.path.join(monitoring.ROOT, "deploy", "container", "prometheus.yml"),
                     compose_dir)
         shutil.copy(monitoring.ALERTS, compose_dir)
+        os.makedirs(os.path.join(compose_dir, "secrets"), exist_ok=True)  # the operator's token
+        with open(os.path.join(compose_dir, "secrets", "mamori.token"), "w") as f:
+            f.write(self.daemon.token + "\n")
         for args in (["check", "rules", monitoring.ALERTS],
                      ["test", "rules", monitoring.ALERTS_TEST],
                      ["check", "config", monitoring.SCRAPE_CONFIG],
