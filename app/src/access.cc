@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "detection.h"
+#include "mamori/auth/peer.h"
 #include "mamori/core/log.h"
 
 namespace mamori::app {
@@ -33,23 +34,6 @@ const std::vector<RoutePolicy>& RouteTable() {
     return t;
   }();
   return kTable;
-}
-
-bool IsLoopbackPeer(std::string_view peer) {
-  std::string_view host = peer;
-  if (!host.empty() && host.front() == '[') {
-    auto end = host.find(']');
-    if (end == std::string_view::npos) return false;
-    host = host.substr(1, end - 1);
-    if (host == "::1") return true;
-    constexpr std::string_view kMapped = "::ffff:";
-    if (host.substr(0, kMapped.size()) != kMapped) return false;
-    host.remove_prefix(kMapped.size());
-  } else {
-    auto colon = host.rfind(':');
-    if (colon != std::string_view::npos) host = host.substr(0, colon);
-  }
-  return host.substr(0, 4) == "127." && host.find(':') == std::string_view::npos;
 }
 
 ApiGuard::ApiGuard(const HttpConfig& config, auth::TokenSet& tokens, auth::AuditLog& audit,
@@ -105,7 +89,7 @@ api::Response ApiGuard::Handle(const RoutePolicy& policy, const GuardedHandler& 
   CallContext ctx;
   const bool open = std::find(config_.open_on_loopback.begin(), config_.open_on_loopback.end(),
                               policy.path) != config_.open_on_loopback.end() &&
-                    IsLoopbackPeer(req.peer);
+                    auth::IsLoopbackPeer(req.peer);
   if (!open) {
     auth::AuthFailure f = tokens_.Authenticate(req.header("Authorization"), &ctx.who);
     if (f != auth::AuthFailure::kNone) return Refuse(policy, req, f, ctx);

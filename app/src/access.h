@@ -49,9 +49,6 @@ struct CallContext {
 };
 using GuardedHandler = std::function<api::Response(const api::Request&, CallContext&)>;
 
-// Whether "ip:port" / "[v6]:port" is a loopback peer (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104).
-bool IsLoopbackPeer(std::string_view peer);
-
 class ApiGuard {
  public:
   // All references must outlive the guard and every handler it made (the daemon owns them).
