@@ -220,7 +220,11 @@ bool ParseJson(std::string_view msg, std::int64_t received_ns, const ParseContex
   if ((v = First(e, {"severity", "level", "log.level"}))) out->severity = SeverityFromName(*v);
   out->event_time_ns = received_ns;
   out->time_flags = kTimeFromReceipt;
-  if ((v = First(e, {"@timestamp", "timestamp", "time"}))) {
+  // Windows events as JSON (Event Viewer XML converted, winlogbeat, nxlog) carry the event time
+  // in TimeCreated.SystemTime / EventTime / winlog.time_created rather than a top-level key.
+  if ((v = First(e, {"@timestamp", "timestamp", "time", "Event.System.TimeCreated.SystemTime",
+                     "System.TimeCreated.SystemTime", "TimeCreated.SystemTime",
+                     "winlog.time_created", "EventTime", "TimeCreated"}))) {
     std::uint8_t flags = 0;
     std::int64_t ns;
     if (TimeFromJson(*v, received_ns, ctx, &ns, &flags)) {

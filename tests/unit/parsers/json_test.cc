@@ -69,6 +69,19 @@ TEST(JsonTest, AlternativeKeysAndEpochTimes) {
   EXPECT_EQ(bad_time.time_flags, kTimeFromReceipt);
 }
 
+TEST(JsonTest, WindowsEventTimeFromTimeCreated) {
+  Event w = ParseJ(R"({"Event":{"System":{"EventID":4624,"Channel":"Security",)"
+                   R"("TimeCreated":{"SystemTime":"2024-03-06T13:30:12.250Z"}}}})");
+  EXPECT_EQ(w.event_time_ns, *ParseRfc3339("2024-03-06T13:30:12.250Z"));
+  EXPECT_EQ(w.time_flags, 0);
+  Event nx = ParseJ(R"({"EventTime":"2024-03-06 22:30:12","EventID":4625})");
+  EXPECT_NE(nx.time_flags, kTimeFromReceipt);
+  // A top-level timestamp still wins over the Windows key.
+  Event both = ParseJ(
+      R"({"@timestamp":"2026-11-26T00:00:00Z","TimeCreated":{"SystemTime":"2024-03-06T13:30:12Z"}})");
+  EXPECT_EQ(both.event_time_ns, *ParseRfc3339("2026-11-26T00:00:00Z"));
+}
+
 TEST(JsonTest, SeverityNames) {
   EXPECT_EQ(SeverityFromName("EMERG"), 0);
   EXPECT_EQ(SeverityFromName("alert"), 1);
