@@ -255,3 +255,30 @@ TEST(ConfigTest, TlsErrorsNameTheKey) {
 
 }  // namespace
 }  // namespace mamori
+
+namespace mamori {
+namespace {
+
+// http.open_on_loopback: only /metrics and /healthz may be opened; [] closes both.
+TEST(ConfigTest, OpenOnLoopback) {
+  auto d = LoadConfigString("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->http.open_on_loopback, (std::vector<std::string>{"/metrics", "/healthz"}));
+  auto none = LoadConfigString("http:\n  open_on_loopback: []\n");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->http.open_on_loopback.empty());
+  auto one = LoadConfigString("http:\n  open_on_loopback: [/metrics]\n");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->http.open_on_loopback, (std::vector<std::string>{"/metrics"}));
+  for (const char* bad :
+       {"http:\n  open_on_loopback: [/api/v1/events]\n", "http:\n  open_on_loopback: /metrics\n",
+        "http:\n  open_on_loopback: [[/metrics]]\n", "http:\n  open_on_loopback: [\"\"]\n"}) {
+    auto c = LoadConfigString(bad);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("open_on_loopback"), std::string::npos)
+        << c.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace mamori
