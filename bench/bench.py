@@ -625,6 +625,12 @@ def write_results(args, info, table, all_runs, started, finished, notes):
                      f"{fmt_rate(r.get('loadgen_msg_per_sec', 0))} | "
                      f"{r.get('loadgen_cpu_seconds', 0):.2f} |")
     lines.append("")
+    # The profile (where the time goes, what was tried) is written by hand in PROFILE.md and
+    # carried into every RESULTS.md, so that a rerun of the table keeps it.
+    profile = os.path.join(os.path.dirname(os.path.abspath(__file__)), "PROFILE.md")
+    if os.path.exists(profile):
+        with open(profile) as f:
+            lines.append(f.read())
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
     with open(args.json_out, "w") as f:
