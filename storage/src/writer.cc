@@ -16,6 +16,11 @@ namespace mamori::storage {
 namespace {
 
 constexpr auto kPopTimeout = std::chrono::milliseconds(200);
+// A trickle (fewer than kLingerBelow records popped) waits kLinger for more before it is stored:
+// every Append has a fixed cost (a WAL write, a RocksDB write group, wake-ups of the rule thread)
+// that a handful of records per batch would pay again and again.
+constexpr std::size_t kLingerBelow = 1024;
+constexpr auto kLinger = std::chrono::milliseconds(2);
 constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
 
@@ -84,7 +89,11 @@ void Writer::Run() {
     // comes back empty after it means the queue is drained for good.
     const bool closed = queue_.closed();
     popped.clear();
-    const std::size_t n = queue_.PopAll(&popped, kPopTimeout);
+    std::size_t n = queue_.PopAll(&popped, kPopTimeout);
+    if (n > 0 && n < kLingerBelow && !closed) {
+      std::this_thread::sleep_for(kLinger);
+      n += queue_.PopAll(&popped, std::chrono::milliseconds(0));
+    }
     queue_depth_.Set(static_cast<double>(queue_.depth()));
     if (n > 0) Process(popped);
     if (n == 0 && closed) break;

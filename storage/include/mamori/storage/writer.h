@@ -1,6 +1,8 @@
-// Writer: the storage writer thread. It drains the pipeline queue, cuts what it pops into
-// batches of at most Options::batch_max records, appends each batch to the EvidenceStore, and
-// then hands the stored batch (seq filled in) to the on_stored callback, on the writer thread.
+// Writer: the storage writer thread. It drains the pipeline queue (when it pops fewer than 1024
+// records it waits 2 ms for more, so that a trickle is stored in batches rather than a few
+// records at a time), cuts what it pops into batches of at most Options::batch_max records, appends
+// each batch to the EvidenceStore, and then hands the stored batch (seq filled in) to the on_stored
+// callback, on the writer thread.
 //
 // A failed Append is logged, counted (mamori_storage_write_errors_total) and retried with
 // backoff (100 ms doubling up to 5 s) until it succeeds: records are never discarded. While it
