@@ -209,6 +209,7 @@ DASHBOARDS = {
                  desc="Above 15 min for critical/high fires MamoriIncidentUnacknowledged."),
             stat("Notification outbox", [(
                 f"sum(mamori_notifications_outbox_depth{{{I}}})", "pending")], w=8,
+                 desc="Notifications stored and not yet delivered (all channels).",
                  thresholds=[(None, "green"), (10, "orange")]),
             ts("Incidents opened / h by severity", [(
                 f"sum by (severity) (increase(mamori_incidents_opened_total{{{I}}}[1h]))",
@@ -229,10 +230,10 @@ DASHBOARDS = {
                  w=6, h=8, thresholds=GREEN_RED,
                  desc="Failed incident writes: those changes were lost."),
             ts("Notifications / s", [
-                (f"sum by (notifier) (rate(mamori_notifications_sent_total{{{I}}}{RI}))",
-                 "sent {{notifier}}"),
-                (f"sum by (notifier) (rate(mamori_notifications_failures_total{{{I}}}{RI}))",
-                 "failed {{notifier}}"),
+                (f"sum by (channel) (rate(mamori_notifications_sent_total{{{I}}}{RI}))",
+                 "sent {{channel}}"),
+                (f"sum by (channel) (rate(mamori_notifications_failures_total{{{I}}}{RI}))",
+                 "failed {{channel}}"),
             ], unit="ops", w=24),
             row("Rules"),
             ts("Events evaluated / s", [(

@@ -24,5 +24,6 @@ int RulesCommand(const std::vector<std::string>& args);
 int IncidentsCommand(const std::vector<std::string>& args);
 int TokenCommand(const std::vector<std::string>& args);
 int AuditCommand(const std::vector<std::string>& args);
+int NotificationsCommand(const std::vector<std::string>& args);
 
 }  // namespace mamori::app

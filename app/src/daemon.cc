@@ -32,6 +32,7 @@
 #include "mamori/core/bounded_queue.h"
 #include "mamori/core/clock.h"
 #include "mamori/core/log.h"
+#include "mamori/notify/notifier.h"
 #include "mamori/parsers/classifier.h"
 #include "mamori/parsers/parser.h"
 #include "mamori/storage/bundle.h"
@@ -98,6 +99,7 @@ struct Daemon::Impl {
   std::unique_ptr<auth::TokenSet> tokens;           // <data_dir>/tokens, reloaded when changed
   std::unique_ptr<auth::AuditLog> audit;            // <data_dir>/audit
   std::unique_ptr<ApiGuard> guard;                  // wraps every route (uses tokens, audit)
+  std::unique_ptr<notify::Notifier> notifier;       // outbox and delivery threads
   asio::io_context io;
   asio::signal_set signals;
   asio::signal_set sighup;  // the process's only SIGHUP handler: rules and TLS reload
@@ -109,6 +111,7 @@ struct Daemon::Impl {
   std::atomic<bool> stopping{false};
 
   Status OpenStore();
+  Status StartNotifier();
   Status StartDetection();
   Status StartWriter();
   Status StartEvidence();
@@ -144,9 +147,22 @@ Status Daemon::Impl::OpenStore() {
   return Status::Ok();
 }
 
+// Opens the notification outbox (<data_dir>/notify) and starts one delivery thread per channel;
+// pending notifications of earlier runs are resumed.
+Status Daemon::Impl::StartNotifier() {
+  notify::NotifierOptions no;
+  no.dir = (std::filesystem::path(config.data_dir) / "notify").string();
+  no.sync = config.storage.sync;
+  auto n = notify::Notifier::Create(config.notifications, no, SystemClock::Instance(), *registry);
+  if (!n.ok()) return n.status();
+  notifier = std::move(n).value();
+  notifier->Start();
+  return Status::Ok();
+}
+
 // Loads the rules and opens the incidents; the engine runs on the writer thread (StartWriter).
 Status Daemon::Impl::StartDetection() {
-  auto d = Detection::Create(config, *registry, SystemClock::Instance());
+  auto d = Detection::Create(config, *registry, SystemClock::Instance(), notifier.get());
   if (!d.ok()) return d.status();
   detection = std::move(d).value();
   detection->Start(io, std::chrono::seconds(5));  // SIGHUP reloads; absence rules tick
@@ -463,8 +479,9 @@ Daemon::~Daemon() {
 Status Daemon::Start() {
   log::SetLevel(impl_->config.log_level);
   // Ordered startup; on failure the destructor tears down what was started.
-  for (auto step : {&Impl::OpenStore, &Impl::StartDetection, &Impl::StartWriter,
-                    &Impl::StartEvidence, &Impl::StartCollector, &Impl::StartHttp}) {
+  for (auto step :
+       {&Impl::OpenStore, &Impl::StartNotifier, &Impl::StartDetection, &Impl::StartWriter,
+        &Impl::StartEvidence, &Impl::StartCollector, &Impl::StartHttp}) {
     if (Status st = (impl_.get()->*step)(); !st.ok()) return st;
   }
   impl_->signals.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -507,6 +524,7 @@ Status Daemon::Run() {
   impl_->queue.Close();
   impl_->writer->Stop();
   if (impl_->rule_thread) impl_->rule_thread->Stop();  // the rules see every stored record
+  if (impl_->notifier) impl_->notifier->Stop();        // pending notifications stay in the outbox
   if (impl_->evidence) impl_->evidence->Stop();        // a final checkpoint over everything stored
   Status st = impl_->store->Flush();
   log::Info("app", "stopped; next sequence " + std::to_string(impl_->store->next_seq()));

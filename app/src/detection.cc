@@ -109,8 +109,10 @@ Detection::~Detection() = default;
 
 Result<std::unique_ptr<Detection>> Detection::Create(const Config& config,
                                                      prometheus::Registry& registry,
-                                                     const Clock& clock) {
+                                                     const Clock& clock,
+                                                     notify::Notifier* notifier) {
   std::unique_ptr<Detection> d(new Detection(config, registry, clock));
+  d->notifier_ = notifier;
   incidents::IncidentStoreOptions so;
   so.dir = config.data_dir + "/incidents";
   so.sync = config.storage.sync;
@@ -163,6 +165,28 @@ void Detection::Deliver(std::vector<rules::Alert>* alerts) {
     log::Warn("incidents", "incident " + std::to_string(id) + " opened: rule " + i.rule_id +
                                ", severity " + std::string(incidents::SeverityName(i.severity)) +
                                ": " + i.summary);
+    Notify(i, true);
+  }
+  if (notifier_ == nullptr || !notifier_->enabled()) return;
+  for (std::uint64_t id : applied->joined) {
+    auto inc = store_->Get(id);
+    if (inc.ok() && inc->has_value()) Notify(**inc, false);
+  }
+}
+
+void Detection::Notify(const incidents::Incident& inc, bool opened) {
+  if (notifier_ == nullptr || !notifier_->enabled()) return;
+  notify::Kind kind = opened ? notify::Kind::kCreated : notify::Kind::kUpdated;
+  if (!opened && inc.status == incidents::IncidentStatus::kReopened && !inc.timeline.empty()) {
+    const incidents::TimelineEntry& last = inc.timeline.back();
+    if (last.kind == incidents::TimelineKind::kState &&
+        last.to == incidents::IncidentStatus::kReopened && last.time_ns == inc.updated_ns) {
+      kind = notify::Kind::kReopened;
+    }
+  }
+  if (Status st = notifier_->OnIncident(inc, kind); !st.ok()) {
+    log::Error("notify", "incident " + std::to_string(inc.id) +
+                             ": writing the notification to the outbox failed: " + st.ToString());
   }
 }
 

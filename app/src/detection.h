@@ -33,6 +33,7 @@
 #include "mamori/core/record.h"
 #include "mamori/incidents/incident_store.h"
 #include "mamori/incidents/manager.h"
+#include "mamori/notify/notifier.h"
 #include "mamori/rules/engine.h"
 #include "mamori/rules/loader.h"
 #include "mamori/rules/metrics.h"
@@ -73,10 +74,13 @@ class Detection {
  public:
   // Loads the rules of config.rules.paths (problems are logged; bad rules are left out), opens
   // <data_dir>/incidents and rebuilds the open-incident index. The registry and clock must
-  // outlive the object.
+  // outlive the object. `notifier` (optional, not owned, outlives the object) is told about
+  // every incident opened, joined or reopened by an alert; it only writes its outbox (no
+  // network I/O on the writer thread).
   static Result<std::unique_ptr<Detection>> Create(const Config& config,
                                                    prometheus::Registry& registry,
-                                                   const Clock& clock);
+                                                   const Clock& clock,
+                                                   notify::Notifier* notifier = nullptr);
   ~Detection();
   Detection(const Detection&) = delete;
   Detection& operator=(const Detection&) = delete;
@@ -116,12 +120,15 @@ class Detection {
   // REQUIRES: mu_ held.
   void Deliver(std::vector<rules::Alert>* alerts);
   void MaybeUpdateMetrics(bool force);
+  // Hands an incident that alerts opened (or joined, or reopened) to the notifier.
+  void Notify(const incidents::Incident& incident, bool opened);
   void ArmTimer();
 
   const std::vector<std::string> paths_;
   const Clock& clock_;
   prometheus::Registry& registry_;
   std::unique_ptr<incidents::IncidentStore> store_;
+  notify::Notifier* notifier_ = nullptr;
 
   std::mutex mu_;  // guards everything below
   std::unique_ptr<rules::Engine> engine_;

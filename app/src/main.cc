@@ -22,6 +22,7 @@ commands:
             reopen|assign|note ... (changes go through the daemon's API: --server URL)
   token     API tokens: mamori token create --role ROLE --name NAME | list | revoke NAME | roles
   audit     the API audit trail: mamori audit list|verify --data-dir DIR
+  notifications  the notification outbox: mamori notifications list --data-dir DIR
   version   print the version
   help      this text
 
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   if (cmd == "incidents") return mamori::app::IncidentsCommand(args);
   if (cmd == "token") return mamori::app::TokenCommand(args);
   if (cmd == "audit") return mamori::app::AuditCommand(args);
+  if (cmd == "notifications") return mamori::app::NotificationsCommand(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("mamori %s\n", MAMORI_VERSION);
     return 0;

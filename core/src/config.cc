@@ -333,12 +333,210 @@ Status LoadRules(const YAML::Node& n, RulesConfig* rc) {
   return Status::Ok();
 }
 
+// Reads a secret from `file_key` (trailing newlines dropped) when given; `key` and `file_key`
+// exclude each other.
+Status ReadSecret(const MapReader& r, const std::string& key, const std::string& file_key,
+                  std::string* out) {
+  std::string file;
+  MAMORI_RETURN_IF_ERROR(r.Str(key, out));
+  MAMORI_RETURN_IF_ERROR(r.Str(file_key, &file));
+  if (file.empty()) return Status::Ok();
+  if (!out->empty()) {
+    return Status::InvalidArgument(r.Key(file_key) + ": give " + key + " or " + file_key +
+                                   ", not both");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::InvalidArgument(r.Key(file_key) + ": cannot read " + Quote(file));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  while (!out->empty() && (out->back() == '\n' || out->back() == '\r')) out->pop_back();
+  if (out->empty())
+    return Status::InvalidArgument(r.Key(file_key) + ": " + Quote(file) + " is empty");
+  return Status::Ok();
+}
+
+Status ParseSeverityName(const std::string& key, const std::string& s, int* out) {
+  static const char* kNames[] = {"info", "low", "medium", "high", "critical"};
+  for (int i = 0; i < 5; ++i) {
+    if (s == kNames[i]) {
+      *out = i;
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument(key + ": expected info, low, medium, high or critical, got " +
+                                 Quote(s));
+}
+
+// "SCHEME://HOST:PORT[/PATH]" with one of `schemes`; the path only when allow_path.
+bool ValidUrl(std::string_view url, std::initializer_list<std::string_view> schemes,
+              bool allow_path) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) return false;
+  std::string_view scheme = url.substr(0, sep), rest = url.substr(sep + 3);
+  bool known = false;
+  for (auto s : schemes) known = known || s == scheme;
+  if (!known) return false;
+  auto slash = rest.find('/');
+  if (slash != std::string_view::npos && !allow_path) return false;
+  std::string_view hp = rest.substr(0, slash);
+  auto parsed = ParseHostPort(hp);
+  return parsed.ok() && parsed->port != 0;
+}
+
+Status LoadChannel(const YAML::Node& node, const std::string& path, NotificationChannelConfig* ch) {
+  MapReader r(node, path);
+  MAMORI_RETURN_IF_ERROR(
+      r.Check({"name", "type", "url", "secret", "secret_file", "min_severity", "tags", "from", "to",
+               "starttls", "username", "password", "password_file", "ca_file", "timeout"}));
+  MAMORI_RETURN_IF_ERROR(r.Str("name", &ch->name));
+  if (ch->name.empty()) return Status::InvalidArgument(r.Key("name") + ": required");
+  std::string type;
+  MAMORI_RETURN_IF_ERROR(r.Str("type", &type));
+  if (type == "webhook")
+    ch->type = NotificationChannelConfig::Type::kWebhook;
+  else if (type == "syslog")
+    ch->type = NotificationChannelConfig::Type::kSyslog;
+  else if (type == "smtp")
+    ch->type = NotificationChannelConfig::Type::kSmtp;
+  else if (type.empty())
+    return Status::InvalidArgument(r.Key("type") + ": required");
+  else
+    return Status::InvalidArgument(r.Key("type") + ": expected webhook, syslog or smtp, got " +
+                                   Quote(type));
+  MAMORI_RETURN_IF_ERROR(r.Str("url", &ch->url));
+  using T = NotificationChannelConfig::Type;
+  bool ok = ch->type == T::kWebhook  ? ValidUrl(ch->url, {"http", "https"}, true)
+            : ch->type == T::kSyslog ? ValidUrl(ch->url, {"udp", "tcp"}, false)
+                                     : ValidUrl(ch->url, {"smtp"}, false);
+  if (!ok) {
+    const char* want = ch->type == T::kWebhook  ? "http(s)://HOST:PORT/PATH"
+                       : ch->type == T::kSyslog ? "udp://HOST:PORT or tcp://HOST:PORT"
+                                                : "smtp://HOST:PORT";
+    return Status::InvalidArgument(r.Key("url") + ": expected " + want + ", got " + Quote(ch->url));
+  }
+  MAMORI_RETURN_IF_ERROR(ReadSecret(r, "secret", "secret_file", &ch->secret));
+  if (!ch->secret.empty() && ch->type != T::kWebhook) {
+    return Status::InvalidArgument(r.Key("secret") + ": only webhook channels sign");
+  }
+  std::string sev;
+  MAMORI_RETURN_IF_ERROR(r.Str("min_severity", &sev));
+  if (!sev.empty())
+    MAMORI_RETURN_IF_ERROR(ParseSeverityName(r.Key("min_severity"), sev, &ch->min_severity));
+  if (YAML::Node t = r.Get("tags"); t && !t.IsNull()) {
+    if (!t.IsSequence()) return Status::InvalidArgument(r.Key("tags") + ": expected a list");
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (!t[i].IsScalar() || t[i].Scalar().empty()) {
+        return Status::InvalidArgument(r.Key("tags") + "[" + std::to_string(i) +
+                                       "]: expected a tag");
+      }
+      ch->tags.push_back(t[i].Scalar());
+    }
+  }
+  MAMORI_RETURN_IF_ERROR(r.Str("from", &ch->mail_from));
+  if (YAML::Node t = r.Get("to"); t && !t.IsNull()) {
+    if (t.IsScalar()) {
+      ch->mail_to.push_back(t.Scalar());
+    } else if (t.IsSequence()) {
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        if (!t[i].IsScalar()) {
+          return Status::InvalidArgument(r.Key("to") + "[" + std::to_string(i) +
+                                         "]: expected an address");
+        }
+        ch->mail_to.push_back(t[i].Scalar());
+      }
+    } else {
+      return Status::InvalidArgument(r.Key("to") + ": expected an address or a list");
+    }
+  }
+  auto bad_addr = [](const std::string& a) {
+    return a.empty() || a.find('@') == std::string::npos ||
+           a.find_first_of("<>\r\n \t") != std::string::npos;
+  };
+  MAMORI_RETURN_IF_ERROR(r.Bool("starttls", &ch->starttls));
+  MAMORI_RETURN_IF_ERROR(r.Str("username", &ch->username));
+  MAMORI_RETURN_IF_ERROR(ReadSecret(r, "password", "password_file", &ch->password));
+  if (ch->type == T::kSmtp) {
+    if (bad_addr(ch->mail_from)) {
+      return Status::InvalidArgument(r.Key("from") + ": expected a mail address, got " +
+                                     Quote(ch->mail_from));
+    }
+    if (ch->mail_to.empty()) return Status::InvalidArgument(r.Key("to") + ": required");
+    for (const auto& a : ch->mail_to) {
+      if (bad_addr(a)) {
+        return Status::InvalidArgument(r.Key("to") + ": expected a mail address, got " + Quote(a));
+      }
+    }
+    if (!ch->username.empty() && !ch->starttls) {
+      return Status::InvalidArgument(r.Key("username") +
+                                     ": credentials are only sent over STARTTLS (starttls: true)");
+    }
+    if (ch->username.empty() != ch->password.empty()) {
+      return Status::InvalidArgument(r.Key("password") + ": give both username and password");
+    }
+  } else {
+    for (const char* k : {"from", "to", "starttls", "username", "password", "password_file"}) {
+      if (r.Get(k) && !r.Get(k).IsNull()) {
+        return Status::InvalidArgument(r.Key(k) + ": only for smtp channels");
+      }
+    }
+  }
+  MAMORI_RETURN_IF_ERROR(r.Str("ca_file", &ch->ca_file));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("timeout", &ch->timeout_ms));
+  if (ch->timeout_ms < 100 || ch->timeout_ms > 600'000) {
+    return Status::InvalidArgument(r.Key("timeout") + ": expected 100ms to 10m");
+  }
+  return Status::Ok();
+}
+
+Status LoadNotifications(const YAML::Node& n, NotificationsConfig* nc) {
+  if (!n || n.IsNull()) return Status::Ok();
+  MapReader r(n, "notifications");
+  MAMORI_RETURN_IF_ERROR(r.Check({"channels", "retry_initial", "retry_max", "retry_jitter",
+                                  "max_age", "throttle", "base_url"}));
+  if (YAML::Node chs = r.Get("channels"); chs && !chs.IsNull()) {
+    if (!chs.IsSequence())
+      return Status::InvalidArgument("notifications.channels: expected a list");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < chs.size(); ++i) {
+      std::string path = "notifications.channels[" + std::to_string(i) + "]";
+      NotificationChannelConfig ch;
+      MAMORI_RETURN_IF_ERROR(LoadChannel(chs[i], path, &ch));
+      if (!names.insert(ch.name).second) {
+        return Status::InvalidArgument(path + ".name: duplicate channel name " + Quote(ch.name));
+      }
+      nc->channels.push_back(std::move(ch));
+    }
+  }
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("retry_initial", &nc->retry_initial_ms));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("retry_max", &nc->retry_max_ms));
+  MAMORI_RETURN_IF_ERROR(r.Uint("retry_jitter", &nc->retry_jitter_percent, 0, 100));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("max_age", &nc->max_age_ms));
+  MAMORI_RETURN_IF_ERROR(r.DurationMs("throttle", &nc->throttle_ms));
+  MAMORI_RETURN_IF_ERROR(r.Str("base_url", &nc->base_url));
+  if (nc->retry_initial_ms < 10) {
+    return Status::InvalidArgument("notifications.retry_initial: must be at least 10ms");
+  }
+  if (nc->retry_max_ms < nc->retry_initial_ms) {
+    return Status::InvalidArgument("notifications.retry_max: must be at least retry_initial");
+  }
+  if (nc->max_age_ms < 1000) {
+    return Status::InvalidArgument("notifications.max_age: must be at least 1s");
+  }
+  if (!nc->base_url.empty() && nc->base_url.rfind("http://", 0) != 0 &&
+      nc->base_url.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument("notifications.base_url: expected http(s)://..., got " +
+                                   Quote(nc->base_url));
+  }
+  return Status::Ok();
+}
+
 Status LoadRoot(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();  // empty file: all defaults
   MapReader r(root, "");
   MAMORI_RETURN_IF_ERROR(
       r.Check({"data_dir", "listeners", "http", "storage", "pipeline", "log_level", "evidence",
-               "retention", "classification", "sources", "rules"}));
+               "retention", "classification", "sources", "rules", "notifications"}));
   MAMORI_RETURN_IF_ERROR(r.Str("data_dir", &c->data_dir));
   MAMORI_RETURN_IF_ERROR(r.Str("log_level", &c->log_level));
   if (YAML::Node ls = r.Get("listeners"); ls && !ls.IsNull()) {
@@ -395,6 +593,7 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   MAMORI_RETURN_IF_ERROR(LoadClassification(r.Get("classification"), &c->classification));
   MAMORI_RETURN_IF_ERROR(LoadSources(r.Get("sources"), &c->sources));
   MAMORI_RETURN_IF_ERROR(LoadRules(r.Get("rules"), &c->rules));
+  MAMORI_RETURN_IF_ERROR(LoadNotifications(r.Get("notifications"), &c->notifications));
   return Status::Ok();
 }
 

@@ -109,7 +109,13 @@ class PrometheusTest(unittest.TestCase):
                         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
                         "-days", "2", "-subj", "/CN=localhost"],
                        check=True, capture_output=True, timeout=60)
-        cls.daemon = Daemon(config_text=CONFIG,
+        # A real syslog receiver for the incident notification (mamori_notifications_*).
+        cls.syslog_rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cls.syslog_rx.bind(("127.0.0.1", 0))
+        notifications = ("notifications:\n  channels:\n    - name: csirt-syslog\n"
+                         "      type: syslog\n"
+                         f"      url: udp://127.0.0.1:{cls.syslog_rx.getsockname()[1]}\n")
+        cls.daemon = Daemon(config_text=CONFIG + notifications,
                             extra_args=["--rules", RULES, "--syslog-tls", "127.0.0.1:0",
                                         "--tls-cert", cert, "--tls-key", key])
         try:
@@ -127,6 +133,7 @@ class PrometheusTest(unittest.TestCase):
         for p in reversed(cls.procs):
             p.stop()
         cls.daemon.cleanup()
+        cls.syslog_rx.close()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # --- setup -------------------------------------------------------------------------
@@ -225,6 +232,11 @@ class PrometheusTest(unittest.TestCase):
                  what=f"{total} records stored")
         wait_for(lambda: d.metric("mamori_incidents_opened_total", severity="high") >= 1,
                  timeout=30, what="the ssh-brute-force incident")
+        # ...and its notification, delivered to the syslog receiver.
+        wait_for(lambda: d.metric("mamori_notifications_sent_total", channel="csirt-syslog") >= 1,
+                 timeout=30, what="the incident notification")
+        cls.syslog_rx.settimeout(10)
+        cls.notification = cls.syslog_rx.recv(65536).decode("utf-8", "replace")
         # A verification, so that the verify gauges (and MamoriVerifyFailed) have data; after a
         # checkpoint, so that it covers the traffic.
         wait_for(lambda: d.metric("mamori_evidence_checkpoint_sequence") >= total, timeout=30,
@@ -387,6 +399,11 @@ class PrometheusTest(unittest.TestCase):
               file=sys.stderr)
         self.assertEqual(failures, [])
         self.assertGreaterEqual(checked, 6)
+
+    def test_incident_notification_delivered(self):
+        self.assertIn('rule="ssh-brute-force"', self.notification)
+        self.assertEqual(self.daemon.metric("mamori_notifications_outbox_depth",
+                                            channel="csirt-syslog"), 0)
 
     def test_sources_liveness(self):
         d = self.daemon

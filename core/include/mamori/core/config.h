@@ -157,6 +157,56 @@ struct RulesConfig {
   std::int64_t allowed_lateness_ms = 5 * 60'000;  // event-time lateness accepted. Default: 5m
 };
 
+// One destination of incident notifications (notify/, docs/notifications.md).
+struct NotificationChannelConfig {
+  enum class Type { kWebhook, kSyslog, kSmtp };
+  std::string name;  // unique; the `channel` label of mamori_notifications_* metrics
+  Type type = Type::kWebhook;
+  // webhook: http://HOST:PORT/PATH or https://...; syslog: udp://HOST:PORT or tcp://HOST:PORT;
+  // smtp: smtp://HOST:PORT. Required.
+  std::string url;
+  // webhook: HMAC-SHA256 key; the body's signature is sent as X-Mamori-Signature. From `secret`
+  // or read from `secret_file` at load. Default: "" (no signature).
+  std::string secret;
+  // Only incidents of at least this severity (0 info, 1 low, 2 medium, 3 high, 4 critical).
+  // Default: 0 (all).
+  int min_severity = 0;
+  // Only incidents with at least one of these rule tags. Default: none (all incidents).
+  std::vector<std::string> tags;
+  // smtp: envelope sender and recipients (required for smtp).
+  std::string mail_from;
+  std::vector<std::string> mail_to;
+  // smtp: upgrade with STARTTLS (the server must offer it). Default: false.
+  bool starttls = false;
+  // smtp: AUTH PLAIN credentials (only over STARTTLS). `password` may come from
+  // `password_file`. Default: "" (no AUTH).
+  std::string username;
+  std::string password;
+  // TLS (https webhook, STARTTLS): CA bundle to verify the server with. Default: "" (the
+  // system's trust store).
+  std::string ca_file;
+  // One delivery attempt (connect, send, reply) may take this long. Default: 10 s.
+  std::int64_t timeout_ms = 10'000;
+};
+
+struct NotificationsConfig {
+  std::vector<NotificationChannelConfig> channels;  // Default: none (notifications off)
+  // Retry delays: the first retry after retry_initial, doubling up to retry_max, each less up
+  // to `retry_jitter` percent at random. Default: 1 s, 5 min, 20 %.
+  std::int64_t retry_initial_ms = 1'000;
+  std::int64_t retry_max_ms = 5 * 60'000;
+  int retry_jitter_percent = 20;
+  // A notification not delivered this long after it was raised is given up (logged, counted
+  // in mamori_notifications_expired_total). Default: 7 d.
+  std::int64_t max_age_ms = 7 * 86'400'000LL;
+  // Updates and reopens of one rule + group key's incident notify at most once per window (the
+  // creation of an incident always notifies). Default: 15 min.
+  std::int64_t throttle_ms = 15 * 60'000;
+  // Base URL of mamori's API put into messages as a link to the incident
+  // ("https://mamori.example:8514"). Default: "" (no link).
+  std::string base_url;
+};
+
 struct Config {
   std::string data_dir = "mamori-data";   // relative paths are relative to the working directory
   std::vector<ListenerConfig> listeners;  // DefaultConfig(): UDP and TCP on 127.0.0.1:5514
@@ -168,6 +218,7 @@ struct Config {
   ClassificationConfig classification;
   std::vector<SourceConfig> sources;
   RulesConfig rules;
+  NotificationsConfig notifications;
   std::string log_level = "info";  // "debug", "info", "warn", "error"
 };
 
