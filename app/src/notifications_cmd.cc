@@ -26,11 +26,12 @@ exit status: 0 done, 1 failed (e.g. no outbox in DIR), 2 usage.
 
 nlohmann::json EntryJson(const notify::Entry& e, bool failed) {
   nlohmann::json j;
-  j["id"] = std::to_string(e.id);
+  auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+  j["id"] = payload.is_object() && payload.contains("id") ? payload["id"]
+                                                          : nlohmann::json(std::to_string(e.id));
   j["channel"] = e.channel;
   j["state"] = failed ? "failed" : "pending";
   j["incident_id"] = e.incident_id;
-  auto payload = nlohmann::json::parse(e.payload, nullptr, false);
   j["kind"] = payload.is_object() && payload.contains("kind") ? payload["kind"] : nullptr;
   j["created"] = FormatRfc3339(e.created_ns);
   j["attempts"] = e.attempts;

@@ -225,8 +225,10 @@ class WebhookSender final : public Sender {
     req.set(http::field::host, url_.host + ":" + url_.port);
     req.set(http::field::user_agent, "mamori/" MAMORI_VERSION);
     req.set(http::field::content_type, "application/json");
-    req.set("X-Mamori-Notification-Id", std::to_string(e.id));
     auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+    if (payload.is_object() && payload.contains("id") && payload["id"].is_string()) {
+      req.set("X-Mamori-Notification-Id", payload["id"].get<std::string>());
+    }
     if (payload.is_object() && payload.contains("kind") && payload["kind"].is_string()) {
       req.set("X-Mamori-Event", "incident." + payload["kind"].get<std::string>());
     }

@@ -56,12 +56,12 @@ std::string_view KindName(Kind k) {
   return "created";
 }
 
-nlohmann::json NotificationJson(std::uint64_t id, Kind kind, std::int64_t now_ns,
+nlohmann::json NotificationJson(const std::string& id, Kind kind, std::int64_t now_ns,
                                 const incidents::Incident& incident, const std::string& base_url) {
   nlohmann::json inc = incidents::IncidentToJson(incident);
   inc.erase("timeline");
   nlohmann::json j;
-  j["id"] = std::to_string(id);
+  j["id"] = id;
   j["kind"] = KindName(kind);
   j["time"] = FormatRfc3339(now_ns);
   j["incident"] = std::move(inc);
@@ -215,7 +215,7 @@ std::string MailText(const nlohmann::json& payload, const std::string& from,
 
   m += "Incident " + inc_id + " (" + kind + ")\n\n";
   auto line = [&](const char* label, const std::string& v) {
-    if (!v.empty()) m += std::string(label) + v + "\n";
+    if (!v.empty()) m += std::string(label) + HeaderValue(v) + "\n";
   };
   line("Rule:        ", Str(inc, "rule_id") + " - " + Str(inc, "title"));
   line("Severity:    ", severity);
@@ -240,27 +240,35 @@ std::string MailText(const nlohmann::json& payload, const std::string& from,
       m += "  " + k + " = " + (v.is_string() ? v.get<std::string>() : v.dump()) + "\n";
     }
   }
-  if (inc.contains("evidence_seqs") && inc["evidence_seqs"].is_array()) {
-    const auto& seqs = inc["evidence_seqs"];
-    m += "\nEvidence records (sequence numbers in the evidence store, " +
-         Str(inc, "evidence_count") + " in all):\n  ";
+  if (inc.contains("evidence_seqs") && inc["evidence_seqs"].is_array() &&
+      !inc["evidence_seqs"].empty()) {
+    std::string list, shown;
     std::size_t n = 0;
-    for (const auto& s : seqs) {
-      if (n == 50) {
-        m += " ...";
+    for (const auto& seq : inc["evidence_seqs"]) {
+      if (n++ == 50) {
+        shown += ", ...";
         break;
       }
-      m += (n++ == 0 ? "" : ", ") + s.dump();
+      shown += (list.empty() ? "" : ", ") + seq.dump();
+      list += (list.empty() ? "" : ",") + seq.dump();
     }
-    m += "\n";
-    if (!seqs.empty()) {
-      m += "  export them: mamori export --data-dir DIR --from " + seqs.front().dump() + " --to " +
-           seqs.back().dump() + " --out BUNDLE\n";
-    }
+    m += "\nEvidence records (sequence numbers in the evidence store; " +
+         Str(inc, "evidence_count") + " in all):\n  " + shown + "\n";
+    m += "  export: mamori export --data-dir DIR --out BUNDLE --seq " + list + "\n";
   }
   if (payload.contains("link")) m += "\nIncident: " + Str(payload, "link") + "\n";
   m += "\nNotification " + id + " from mamori on " + hostname + ".\n";
   return m;
+}
+
+// RFC 5424 TIME-SECFRAC has at most 6 digits: "...:00.123456789Z" -> "...:00.123456Z".
+std::string SyslogTime(std::string t) {
+  auto dot = t.find('.');
+  if (dot == std::string::npos) return t.empty() ? "-" : t;
+  auto end = t.find_first_not_of("0123456789", dot + 1);
+  if (end == std::string::npos) end = t.size();
+  if (end - dot - 1 > 6) t.erase(dot + 7, end - dot - 7);
+  return t;
 }
 
 std::string SyslogLine(const nlohmann::json& payload, const std::string& hostname) {
@@ -269,7 +277,7 @@ std::string SyslogLine(const nlohmann::json& payload, const std::string& hostnam
   const int pri = 16 * 8 + SyslogSeverity(severity);
   std::string host = hostname.empty() ? "-" : hostname.substr(0, 255);
   std::string msg =
-      "<" + std::to_string(pri) + ">1 " + Str(payload, "time") + " " + host +
+      "<" + std::to_string(pri) + ">1 " + SyslogTime(Str(payload, "time")) + " " + host +
       " mamori - incident [mamori@32473 id=\"" + SdValue(Str(payload, "id")) + "\" incident=\"" +
       SdValue(Str(inc, "id")) + "\" rule=\"" + SdValue(Str(inc, "rule_id")) + "\" severity=\"" +
       SdValue(severity) + "\" kind=\"" + SdValue(Str(payload, "kind")) + "\" group=\"" +

@@ -108,7 +108,8 @@ Status Notifier::OnIncident(const incidents::Incident& incident, Kind kind) {
     return Status::Ok();
   }
   const std::uint64_t id = outbox_->next_id();
-  const std::string payload = NotificationJson(id, kind, now, incident, config_.base_url)
+  const std::string payload = NotificationJson(outbox_->instance() + "-" + std::to_string(id), kind, now, incident,
+                       config_.base_url)
                                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::vector<Entry> entries;
   for (Channel* ch : routed) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cstdio>
+#include <random>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -15,6 +17,7 @@ namespace {
 constexpr char kPending = 'p';
 constexpr char kFailed = 'f';
 constexpr const char* kNextIdKey = "m:next_id";
+constexpr const char* kInstanceKey = "m:instance";
 
 std::string Key(char prefix, const Entry& e) {
   std::string k(9, '\0');
@@ -96,6 +99,18 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const OutboxOptions& options) {
     }
     box->next_id_.store(n == 0 ? 1 : n);
   }
+  s = box->db_->Get(rocksdb::ReadOptions(), kInstanceKey, &box->instance_);
+  if (s.IsNotFound() && !options.read_only) {
+    std::random_device rd;
+    std::uint64_t r = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(r));
+    box->instance_ = hex;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = box->db_->Put(wo, kInstanceKey, box->instance_);
+  }
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "outbox instance id");
   std::size_t failed = 0;
   if (Status st = box->ForEach(true, [&](const Entry&) { ++failed; }); !st.ok()) return st;
   box->failed_count_.store(failed);

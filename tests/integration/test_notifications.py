@@ -197,6 +197,7 @@ class NotificationsTest(unittest.TestCase):
         self.assertEqual(headers.get("X-Mamori-Signature"), want)
         doc = json.loads(body)
         self.assertEqual(headers.get("X-Mamori-Notification-Id"), doc["id"])
+        self.assertRegex(doc["id"], r"^[0-9a-f]{16}-[0-9]+$")
         self.assertEqual(headers.get("X-Mamori-Event"), "incident." + doc["kind"])
         self.assertEqual(doc["kind"], "created")
         inc = doc["incident"]

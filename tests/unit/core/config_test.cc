@@ -1,6 +1,9 @@
 #include "mamori/core/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 namespace mamori {
 namespace {
@@ -250,6 +253,141 @@ TEST(ConfigTest, TlsErrorsNameTheKey) {
     ASSERT_FALSE(c.ok()) << bc.yaml;
     EXPECT_NE(c.status().message().find(bc.key_in_message), std::string::npos)
         << bc.yaml << " -> " << c.status().ToString();
+  }
+}
+
+TEST(ConfigTest, NotificationsLoad) {
+  char tmpl[] = "/tmp/mamori-config-secret-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "s3cret\n", 7), 7);
+  close(fd);
+  auto c = LoadConfigString(std::string(R"(
+notifications:
+  retry_initial: 250ms
+  retry_max: 1m
+  retry_jitter: 10
+  max_age: 2d
+  throttle: 5m
+  base_url: https://mamori.example:8514
+  channels:
+    - name: hook
+      type: webhook
+      url: https://hooks.example:443/mamori
+      secret_file: )") + tmpl +
+                            R"(
+      min_severity: high
+      tags: [policy.6.6, attack.t1110]
+      timeout: 5s
+    - name: siem
+      type: syslog
+      url: tcp://[::1]:6514
+    - name: mail
+      type: smtp
+      url: smtp://mail.example:587
+      from: mamori@city.example
+      to: csirt@city.example
+      starttls: true
+      username: mamori
+      password: pw
+)");
+  unlink(tmpl);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const auto& n = c->notifications;
+  EXPECT_EQ(n.retry_initial_ms, 250);
+  EXPECT_EQ(n.retry_max_ms, 60'000);
+  EXPECT_EQ(n.retry_jitter_percent, 10);
+  EXPECT_EQ(n.max_age_ms, 2 * 86'400'000LL);
+  EXPECT_EQ(n.throttle_ms, 300'000);
+  ASSERT_EQ(n.channels.size(), 3u);
+  EXPECT_EQ(n.channels[0].type, NotificationChannelConfig::Type::kWebhook);
+  EXPECT_EQ(n.channels[0].secret, "s3cret");  // trailing newline of the file dropped
+  EXPECT_EQ(n.channels[0].min_severity, 3);
+  EXPECT_EQ(n.channels[0].tags, (std::vector<std::string>{"policy.6.6", "attack.t1110"}));
+  EXPECT_EQ(n.channels[0].timeout_ms, 5000);
+  EXPECT_EQ(n.channels[1].type, NotificationChannelConfig::Type::kSyslog);
+  EXPECT_EQ(n.channels[1].min_severity, 0);
+  EXPECT_EQ(n.channels[2].mail_to, std::vector<std::string>{"csirt@city.example"});
+  EXPECT_TRUE(n.channels[2].starttls);
+  EXPECT_EQ(n.channels[2].password, "pw");
+  // Defaults: off, 1 s to 5 min, 7 days, 15 min.
+  NotificationsConfig d;
+  EXPECT_TRUE(d.channels.empty());
+  EXPECT_EQ(d.retry_initial_ms, 1000);
+  EXPECT_EQ(d.retry_max_ms, 300'000);
+  EXPECT_EQ(d.max_age_ms, 7 * 86'400'000LL);
+  EXPECT_EQ(d.throttle_ms, 900'000);
+}
+
+TEST(ConfigTest, BadNotificationsNameTheKey) {
+  const std::string hook = "{name: h, type: webhook, url: 'http://127.0.0.1:8080/x'";
+  const std::string mail =
+      "{name: m, type: smtp, url: 'smtp://127.0.0.1:25', from: a@b.example, to: c@d.example";
+  const std::pair<std::string, const char*> cases[] = {
+      {"notifications: []", "notifications: expected a mapping"},
+      {"notifications: {channel: []}", "notifications.channel: unknown key"},
+      {"notifications: {channels: {a: 1}}", "notifications.channels: expected a list"},
+      {"notifications: {channels: [{type: webhook, url: 'http://a:1/'}]}",
+       "notifications.channels[0].name: required"},
+      {"notifications: {channels: [{name: x, url: 'http://a:1/'}]}",
+       "notifications.channels[0].type: required"},
+      {"notifications: {channels: [{name: x, type: pager, url: 'http://a:1/'}]}",
+       "notifications.channels[0].type: expected webhook, syslog or smtp"},
+      {"notifications: {channels: [{name: x, type: webhook, url: 'ftp://a:1/'}]}",
+       "notifications.channels[0].url"},
+      {"notifications: {channels: [{name: x, type: webhook, url: 'http://a/'}]}",
+       "notifications.channels[0].url"},
+      {"notifications: {channels: [{name: x, type: webhook, url: 'http://a:0/'}]}",
+       "notifications.channels[0].url"},
+      {"notifications: {channels: [{name: x, type: syslog, url: 'tcp://a:1/path'}]}",
+       "notifications.channels[0].url"},
+      {"notifications: {channels: [{name: x, type: syslog, url: 'http://a:1'}]}",
+       "notifications.channels[0].url: expected udp://"},
+      {"notifications: {channels: [{name: x, type: syslog}]}", "notifications.channels[0].url"},
+      {"notifications: {channels: [" + hook + ", min_severity: urgent}]}",
+       "notifications.channels[0].min_severity"},
+      {"notifications: {channels: [" + hook + ", tags: policy}]}",
+       "notifications.channels[0].tags: expected a list"},
+      {"notifications: {channels: [" + hook + ", tags: [[a]]}]}",
+       "notifications.channels[0].tags[0]"},
+      {"notifications: {channels: [" + hook + ", secret: a, secret_file: /etc/hostname}]}",
+       "notifications.channels[0].secret_file: give secret or secret_file"},
+      {"notifications: {channels: [" + hook + ", secret_file: /nonexistent/secret}]}",
+       "notifications.channels[0].secret_file: cannot read"},
+      {"notifications: {channels: [" + hook + ", timeout: 1ms}]}",
+       "notifications.channels[0].timeout"},
+      {"notifications: {channels: [" + hook + ", from: a@b.example}]}",
+       "notifications.channels[0].from: only for smtp"},
+      {"notifications: {channels: [" + hook + "}, " + hook + "}]}",
+       "notifications.channels[1].name: duplicate"},
+      {"notifications: {channels: [{name: s, type: syslog, url: 'udp://a:1', secret: x}]}",
+       "notifications.channels[0].secret: only webhook"},
+      {"notifications: {channels: [{name: m, type: smtp, url: 'smtp://a:25', to: c@d.e}]}",
+       "notifications.channels[0].from"},
+      {"notifications: {channels: [{name: m, type: smtp, url: 'smtp://a:25', from: a@b.c}]}",
+       "notifications.channels[0].to: required"},
+      {"notifications: {channels: [{name: m, type: smtp, url: 'smtp://a:25', from: a@b.c, "
+       "to: ['x <y@z>']}]}",
+       "notifications.channels[0].to: expected a mail address"},
+      {"notifications: {channels: [" + mail + ", username: u, password: p}]}",
+       "notifications.channels[0].username: credentials are only sent over STARTTLS"},
+      {"notifications: {channels: [" + mail + ", starttls: true, username: u}]}",
+       "notifications.channels[0].password: give both"},
+      {"notifications: {channels: [" + mail + ", starttls: perhaps}]}",
+       "notifications.channels[0].starttls"},
+      {"notifications: {retry_initial: soon}", "notifications.retry_initial"},
+      {"notifications: {retry_initial: 1ms}", "notifications.retry_initial: must be at least"},
+      {"notifications: {retry_initial: 10s, retry_max: 1s}", "notifications.retry_max"},
+      {"notifications: {retry_jitter: 150}", "notifications.retry_jitter"},
+      {"notifications: {max_age: 0}", "notifications.max_age"},
+      {"notifications: {throttle: -1}", "notifications.throttle"},
+      {"notifications: {base_url: 'mamori:8514'}", "notifications.base_url"},
+  };
+  for (const auto& [yaml, key] : cases) {
+    auto c = LoadConfigString(yaml);
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(key), std::string::npos)
+        << yaml << " -> " << c.status().ToString();
   }
 }
 

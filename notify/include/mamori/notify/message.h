@@ -22,10 +22,10 @@ enum class Kind : std::uint8_t { kCreated, kUpdated, kReopened };
 std::string_view KindName(Kind k);  // "created", "updated", "reopened"
 
 // The webhook body (and the source of the mail and syslog texts):
-//   {"id": "<notification id>", "kind": "created"|"updated"|"reopened", "time": RFC 3339,
+//   {"id": "<outbox instance>-<n>", "kind": "created"|"updated"|"reopened", "time": RFC 3339,
 //    "incident": IncidentToJson(incident) without its timeline, "link": URL or absent}
 // base_url: NotificationsConfig::base_url ("" = no link).
-nlohmann::json NotificationJson(std::uint64_t id, Kind kind, std::int64_t now_ns,
+nlohmann::json NotificationJson(const std::string& id, Kind kind, std::int64_t now_ns,
                                 const incidents::Incident& incident, const std::string& base_url);
 
 // Whether `channel` wants an incident of this severity and these tags: severity at least

@@ -7,6 +7,9 @@
 //   "f" + id (8 bytes, big-endian) + channel  ->  EncodeEntry(entry)   given up (at most
 //                                                  kMaxFailed kept; the oldest are dropped)
 //   "m:next_id"                               ->  decimal next notification id
+//   "m:instance"                              ->  random 64-bit hex made at creation: prefixes
+//                                                 notification ids ("<instance>-<id>"), so that
+//                                                 ids stay unique across data directories
 //
 // Thread-safety: thread-safe (RocksDB serializes writes); Add is called by one thread at a time
 // (the notifier's enqueue path) because it advances next_id. A store opened read-only is a
@@ -61,6 +64,8 @@ class Outbox {
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
 
+  // This outbox's random instance id (16 hex digits; "" in a read-only outbox that has none).
+  const std::string& instance() const { return instance_; }
   // The id the next notification gets.
   std::uint64_t next_id() const { return next_id_.load(std::memory_order_acquire); }
   // Writes the entries and next_id in one atomic batch. REQUIRES: next_id > every entry id.
@@ -81,6 +86,7 @@ class Outbox {
   OutboxOptions options_;
   rocksdb::DB* db_ = nullptr;
   std::string secondary_dir_;
+  std::string instance_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::size_t> failed_count_{0};
 };
