@@ -76,7 +76,7 @@ class Detection {
   // <data_dir>/incidents and rebuilds the open-incident index. The registry and clock must
   // outlive the object. `notifier` (optional, not owned, outlives the object) is told about
   // every incident opened, joined or reopened by an alert; it only writes its outbox (no
-  // network I/O on the writer thread).
+  // network I/O on the rule thread).
   static Result<std::unique_ptr<Detection>> Create(const Config& config,
                                                    prometheus::Registry& registry,
                                                    const Clock& clock,

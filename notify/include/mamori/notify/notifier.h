@@ -2,7 +2,7 @@
 // mail), with a durable outbox (outbox.h) in between, so that a receiver that is down loses
 // nothing and a restart loses nothing.
 //
-// Enqueue path (the daemon's detection code, on the storage writer thread): OnIncident decides
+// Enqueue path (the daemon's detection code, on its rule thread): OnIncident decides
 // (throttling per rule + group key, routing per channel by severity and tags), writes one outbox
 // entry per routed channel to RocksDB, and wakes the channels' threads. It never touches the
 // network: its cost is one RocksDB batch write when something is sent, nothing otherwise.
