@@ -8,16 +8,20 @@
   the pending entries while the receiver is down;
 - syslog: an RFC 5424 message, octet-counted over TCP, to a Python socket receiver;
 - smtp: a mail to a Python SMTP server (stdlib smtpd), with the incident in a readable body;
+- TLS: an https webhook verified with ca_file (an untrusted certificate fails and stays pending)
+  and SMTP with STARTTLS and AUTH PLAIN (password from a file) against a minimal Python server;
 - routing: a channel that wants only critical incidents gets nothing for a high one.
 
 Retry delays are configured short (100 ms to 500 ms) so that the test stays fast."""
-import asyncore  # noqa: F401  (smtpd needs it; deprecated in 3.11, still in the stdlib)
+import base64
 import hashlib
 import hmac
 import json
 import os
 import re
 import socket
+import socketserver
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -156,6 +160,87 @@ class SmtpReceiver:
         self.running = False
         self.thread.join()
         self.server.close()
+
+
+class StartTlsSmtpReceiver:
+    """A minimal SMTP server (socketserver + ssl) that offers STARTTLS and AUTH PLAIN, refuses
+    AUTH before TLS, checks the credentials and records (auth, mail from, rcpt to, data)."""
+
+    def __init__(self, cert, key, user, password):
+        self.messages = []
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        receiver = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                tls, auth, mail, rcpts = False, None, None, []
+                self.wfile.write(b"220 test ESMTP\r\n")
+                while True:
+                    line = self.rfile.readline(4096).decode().rstrip("\r\n")
+                    if not line:
+                        return
+                    verb = line.split(" ", 1)[0].upper()
+                    if verb == "EHLO":
+                        self.wfile.write(b"250-test\r\n" + (b"250 AUTH PLAIN\r\n" if tls else
+                                                             b"250 STARTTLS\r\n"))
+                    elif verb == "STARTTLS":
+                        self.wfile.write(b"220 go ahead\r\n")
+                        self.wfile.flush()
+                        conn = ctx.wrap_socket(self.connection, server_side=True)
+                        self.connection = conn
+                        self.rfile = conn.makefile("rb")
+                        self.wfile = conn.makefile("wb", buffering=0)
+                        tls = True
+                    elif verb == "AUTH":
+                        _, mech, blob = line.split(" ", 2)
+                        creds = base64.b64decode(blob).split(b"\0")
+                        ok = tls and mech == "PLAIN" and creds[1:] == [user.encode(),
+                                                                      password.encode()]
+                        auth = creds[1].decode() if ok else None
+                        self.wfile.write(b"235 ok\r\n" if ok else b"535 no\r\n")
+                    elif verb == "MAIL":
+                        mail = line[len("MAIL FROM:"):]
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == "RCPT":
+                        rcpts.append(line[len("RCPT TO:"):])
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == "DATA":
+                        self.wfile.write(b"354 go\r\n")
+                        data = b""
+                        while not data.endswith(b"\r\n.\r\n"):
+                            chunk = self.rfile.readline(65536)
+                            if not chunk:
+                                return
+                            data += chunk
+                        receiver.messages.append((tls, auth, mail, rcpts, data))
+                        self.wfile.write(b"250 queued\r\n")
+                    elif verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"500 what\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def self_signed(directory):
+    """A certificate for 127.0.0.1 and localhost, made with the openssl CLI."""
+    cert, key = os.path.join(directory, "rx.pem"), os.path.join(directory, "rx.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
 
 
 def config(channels, extra=""):
@@ -340,6 +425,55 @@ class NotificationsTest(unittest.TestCase):
         for ch in ("critical-only", "other-tags"):
             self.assertEqual(d.metric("mamori_notifications_sent_total", channel=ch), 0)
             self.assertEqual(d.metric("mamori_notifications_outbox_depth", channel=ch), 0)
+
+    def test_https_webhook_and_smtp_starttls_auth(self):
+        cert, key = self_signed(self.tmp)
+        hook = WebhookReceiver()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        hook.server.socket = ctx.wrap_socket(hook.server.socket, server_side=True)
+        mail = StartTlsSmtpReceiver(cert, key, "mamori", "pw-123")
+        self.receivers += [hook, mail]
+        pw_file = os.path.join(self.tmp, "smtp.password")
+        with open(pw_file, "w") as f:
+            f.write("pw-123\n")
+        # A second https channel whose receiver's certificate is not trusted (no ca_file: the
+        # system store) must fail, not deliver.
+        cfg = config(f"""    - name: tls-hook
+      type: webhook
+      url: https://127.0.0.1:{hook.port}/hook
+      ca_file: {cert}
+      secret: {SECRET}
+    - name: untrusted-hook
+      type: webhook
+      url: https://127.0.0.1:{hook.port}/hook
+    - name: tls-mail
+      type: smtp
+      url: smtp://127.0.0.1:{mail.port}
+      starttls: true
+      ca_file: {cert}
+      username: mamori
+      password_file: {pw_file}
+      from: mamori@city.example
+      to: csirt@city.example
+""")
+        d = self.daemon(cfg)
+        d.send_tcp(brute_force_lines())
+        wait_for(lambda: hook.bodies(), what="the https webhook")
+        wait_for(lambda: mail.messages, what="the mail over STARTTLS")
+        self.check_webhook(*hook.bodies()[0])
+        tls, auth, mailfrom, rcpts, data = mail.messages[0]
+        self.assertTrue(tls)
+        self.assertEqual(auth, "mamori")
+        self.assertEqual((mailfrom, rcpts), ("<mamori@city.example>", ["<csirt@city.example>"]))
+        self.assertIn(b"Rule:        ssh-brute-force", data)
+        wait_for(lambda: d.metric("mamori_notifications_failures_total",
+                                  channel="untrusted-hook") >= 1, what="untrusted: failure")
+        self.assertEqual(d.metric("mamori_notifications_sent_total", channel="untrusted-hook"), 0)
+        self.assertEqual(d.metric("mamori_notifications_outbox_depth", channel="untrusted-hook"),
+                         1)
+        self.assertEqual(len(hook.bodies()), 1)
+        self.assertIn("certificate verify failed", d.log())
 
     def test_bad_notification_config_is_refused(self):
         d = Daemon(config_text=config("    - name: x\n      type: webhook\n      url: ftp://a:1/\n"),
