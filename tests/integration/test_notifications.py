@@ -10,7 +10,9 @@
 - smtp: a mail to a Python SMTP server (stdlib smtpd), with the incident in a readable body;
 - TLS: an https webhook verified with ca_file (an untrusted certificate fails and stays pending)
   and SMTP with STARTTLS and AUTH PLAIN (password from a file) against a minimal Python server;
-- routing: a channel that wants only critical incidents gets nothing for a high one.
+- routing: a channel that wants only critical incidents gets nothing for a high one;
+- an HTTP 503 is retried with the same notification id; updates of an incident within the
+  throttle window are counted, not sent, and the first update after it is sent.
 
 Retry delays are configured short (100 ms to 500 ms) so that the test stays fast."""
 import base64
@@ -53,8 +55,9 @@ SECRET = "correct horse battery staple"
 class WebhookReceiver:
     """A real HTTP server (http.server) that records every POST and answers 200."""
 
-    def __init__(self, port=0):
-        self.received = []
+    def __init__(self, port=0, fail_first=0):
+        self.received = []  # answered 200
+        self.refused = []   # answered 503 (the first fail_first requests)
         self.lock = threading.Lock()
         receiver = self
 
@@ -63,8 +66,10 @@ class WebhookReceiver:
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
                 with receiver.lock:
-                    receiver.received.append((self.path, dict(self.headers.items()), body))
-                self.send_response(200)
+                    refuse = len(receiver.refused) < fail_first
+                    (receiver.refused if refuse else receiver.received).append(
+                        (self.path, dict(self.headers.items()), body))
+                self.send_response(503 if refuse else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -474,6 +479,62 @@ class NotificationsTest(unittest.TestCase):
                          1)
         self.assertEqual(len(hook.bodies()), 1)
         self.assertIn("certificate verify failed", d.log())
+
+    def test_http_errors_are_retried_and_updates_throttled(self):
+        rules_dir = os.path.join(self.tmp, "rules")
+        os.makedirs(rules_dir)
+        with open(os.path.join(rules_dir, "marker.yml"), "w") as f:
+            f.write("""rules:
+  - id: notify-marker
+    title: Notification marker
+    severity: medium
+    tags: [test.marker]
+    match:
+      message: 're:notify-marker'
+    group_by: [host]
+    summary: 'marker on {host}'
+""")
+        hook = WebhookReceiver(fail_first=2)
+        self.receivers.append(hook)
+        cfg = config(f"""    - name: hook
+      type: webhook
+      url: http://127.0.0.1:{hook.port}/hook
+      tags: [test.marker]
+""", extra="  throttle: 3s\n")
+        d = Daemon(config_text=cfg, extra_args=["--rules", rules_dir]).start()
+        self.daemons.append(d)
+
+        def marker_count():
+            _, body = d.curl("/api/v1/incidents", {"rule": "notify-marker"}, expect_status=200)
+            incs = json.loads(body)["incidents"]
+            return incs[0]["count"] if incs else 0
+
+        def send(i):
+            d.send_tcp(f"<13>1 2026-01-01T00:00:0{i}Z h1 app - - - notify-marker {i}\n".encode())
+            wait_for(lambda: marker_count() == i, what=f"alert {i} in the incident")
+
+        send(1)
+        # 503 twice, then 200: three requests with one notification id; one delivery.
+        wait_for(lambda: hook.bodies(), what="the notification after two 503s")
+        self.assertEqual(len(hook.refused), 2)
+        ids = {h["X-Mamori-Notification-Id"] for _, h, _ in hook.refused + hook.bodies()}
+        self.assertEqual(len(ids), 1, ids)
+        wait_for(lambda: d.metric("mamori_notifications_sent_total", channel="hook") == 1,
+                 what="sent == 1")
+        self.assertEqual(d.metric("mamori_notifications_failures_total", channel="hook"), 2)
+        self.assertIn("receiver answered HTTP 503", d.log())
+        # Four more alerts join the incident within the throttle window: no notification.
+        for i in range(2, 6):
+            send(i)
+        self.assertEqual(d.metric("mamori_notifications_throttled_total"), 4)
+        # After the window, the next update is notified (kind "updated").
+        time.sleep(3.1)
+        send(6)
+        wait_for(lambda: len(hook.bodies()) == 2, what="the update after the window")
+        doc = json.loads(hook.bodies()[1][2])
+        self.assertEqual(doc["kind"], "updated")
+        self.assertEqual(doc["incident"]["count"], 6)
+        self.assertEqual(d.metric("mamori_notifications_throttled_total"), 4)
 
     def test_bad_notification_config_is_refused(self):
         d = Daemon(config_text=config("    - name: x\n      type: webhook\n      url: ftp://a:1/\n"),
