@@ -108,8 +108,8 @@ Status Notifier::OnIncident(const incidents::Incident& incident, Kind kind) {
     return Status::Ok();
   }
   const std::uint64_t id = outbox_->next_id();
-  const std::string payload = NotificationJson(outbox_->instance() + "-" + std::to_string(id), kind, now, incident,
-                       config_.base_url)
+  const std::string payload = NotificationJson(outbox_->instance() + "-" + std::to_string(id), kind,
+                                               now, incident, config_.base_url)
                                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::vector<Entry> entries;
   for (Channel* ch : routed) {
@@ -172,10 +172,10 @@ void Notifier::Run(Channel* ch) {
     }
     const std::int64_t now = clock_.NowNs();
     auto first = ch->due.begin();
-    if (first->first.first > now) {
+    const std::int64_t due = std::max(first->first.first, ch->paused_until_ns);
+    if (due > now) {
       // Wake at the due time, or within a second (a clock that jumps, a fake clock in tests).
-      auto wait =
-          std::chrono::nanoseconds(std::min<std::int64_t>(first->first.first - now, 1'000'000'000));
+      auto wait = std::chrono::nanoseconds(std::min<std::int64_t>(due - now, 1'000'000'000));
       cv_.wait_for(lock, wait);
       continue;
     }
@@ -217,6 +217,11 @@ void Notifier::Attempt(Channel* ch, Entry e) {
       log::Info("notify", "channel " + ch->config.name + " delivers again");
       ch->failing = false;
     }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ch->failures_in_row = 0;
+      ch->paused_until_ns = 0;
+    }
     log::Debug("notify", "delivered " + what);
     return;
   }
@@ -228,14 +233,21 @@ void Notifier::Attempt(Channel* ch, Entry e) {
   ch->failures->Increment();
   ++e.attempts;
   e.last_error = sent.message();
-  double r;
+  double r, r2;
+  std::uint32_t in_row;
   {
     std::lock_guard<std::mutex> lock(mu_);
     r = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    r2 = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    in_row = ++ch->failures_in_row;
   }
   const std::int64_t delay_ms = RetryDelayMs(config_, e.attempts, r);
   now = clock_.NowNs();
   e.next_attempt_ns = now + delay_ms * 1'000'000;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ch->paused_until_ns = now + RetryDelayMs(config_, in_row, r2) * 1'000'000;
+  }
   std::string msg = what + " failed (attempt " + std::to_string(e.attempts) + "): " + e.last_error +
                     "; next attempt in " + std::to_string(delay_ms) + " ms";
   if (!ch->failing) {

@@ -94,10 +94,17 @@ TEST_F(NotifierTest, DeliversRetriesAndResumesAfterRestart) {
     ASSERT_TRUE(n->OnIncident(Inc(1, "a"), Kind::kCreated).ok());
     ASSERT_TRUE(n->OnIncident(Inc(2, "b"), Kind::kCreated).ok());
     EXPECT_EQ(n->pending("critical"), 0u);  // routed by severity: high < critical
-    ASSERT_TRUE(WaitFor([&] {
+    auto attempts = [&] {
       std::lock_guard<std::mutex> lock(s->mu);
-      return s->attempts >= 2;
-    }));
+      return s->attempts;
+    };
+    ASSERT_TRUE(WaitFor([&] { return attempts() >= 1; }));
+    // The channel pauses after a failure: with the clock standing still, the other pending
+    // entry is not tried either (one probe per retry delay, however many entries wait).
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(attempts(), 1);
+    clock_.Advance(1'000'000'000);
+    ASSERT_TRUE(WaitFor([&] { return attempts() >= 2; }));
     n->Stop();
     EXPECT_EQ(n->pending("hook"), 2u);
   }

@@ -9,11 +9,13 @@
 //
 // Delivery: one thread per channel takes its due entries in order, sends each (channels.h),
 // removes it from the outbox when the receiver acknowledged it, or schedules the next attempt
-// (NotificationsConfig: retry_initial doubling to retry_max, with jitter). An entry older than
-// max_age is given up at its next attempt: logged as an error, counted, kept in the outbox's
-// failed list. Pending entries are loaded again at Create and resumed by Start. Delivery is
-// at-least-once: a crash between the receiver's acknowledgement and the removal repeats the
-// entry after the restart, with the same notification id (receivers deduplicate on it).
+// (NotificationsConfig: retry_initial doubling to retry_max, with jitter). After a failure the
+// whole channel pauses for the retry delay of its consecutive failures, so that a receiver that
+// is down gets one probe per delay however many entries wait; the first success resumes all. An
+// entry older than max_age is given up at its next attempt: logged as an error, counted, kept in
+// the outbox's failed list. Pending entries are loaded again at Create and resumed by Start.
+// Delivery is at-least-once: a crash between the receiver's acknowledgement and the removal repeats
+// the entry after the restart, with the same notification id (receivers deduplicate on it).
 //
 // Metrics (registered at Create, one series per configured channel):
 //   mamori_notifications_sent_total{channel}      entries delivered
@@ -98,6 +100,10 @@ class Notifier {
     // (next attempt, id) -> entry: the channel's schedule. Guarded by Notifier::mu_.
     std::map<std::pair<std::int64_t, std::uint64_t>, Entry> due;
     bool failing = false;  // the latest attempt failed (logs the first failure and recovery)
+    // Consecutive failed attempts of the channel, and no attempt before `paused_until_ns`: a
+    // dead receiver is probed with one entry per retry delay, not with every pending entry.
+    std::uint32_t failures_in_row = 0;
+    std::int64_t paused_until_ns = 0;
     prometheus::Counter* sent = nullptr;
     prometheus::Counter* failures = nullptr;
     prometheus::Counter* expired = nullptr;
