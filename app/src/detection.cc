@@ -119,7 +119,10 @@ Result<std::unique_ptr<Detection>> Detection::Create(const Config& config,
   auto store = incidents::IncidentStore::Open(so);
   if (!store.ok()) return store.status();
   d->store_ = std::move(store).value();
-  auto manager = incidents::IncidentManager::Create(*d->store_, clock, registry);
+  incidents::ManagerOptions mo;
+  mo.reopen_window_ns = config.incidents.reopen_window_ms * 1'000'000;
+  mo.max_evidence = config.incidents.max_evidence;
+  auto manager = incidents::IncidentManager::Create(*d->store_, clock, registry, mo);
   if (!manager.ok()) return manager.status();
   d->manager_ = std::move(manager).value();
   log::Info("incidents", "opened " + so.dir + ", " + std::to_string(d->manager_->open_count()) +

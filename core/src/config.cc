@@ -536,7 +536,7 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   MapReader r(root, "");
   MAMORI_RETURN_IF_ERROR(
       r.Check({"data_dir", "listeners", "http", "storage", "pipeline", "log_level", "evidence",
-               "retention", "classification", "sources", "rules", "notifications"}));
+               "retention", "classification", "sources", "rules", "incidents", "notifications"}));
   MAMORI_RETURN_IF_ERROR(r.Str("data_dir", &c->data_dir));
   MAMORI_RETURN_IF_ERROR(r.Str("log_level", &c->log_level));
   if (YAML::Node ls = r.Get("listeners"); ls && !ls.IsNull()) {
@@ -593,6 +593,12 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   MAMORI_RETURN_IF_ERROR(LoadClassification(r.Get("classification"), &c->classification));
   MAMORI_RETURN_IF_ERROR(LoadSources(r.Get("sources"), &c->sources));
   MAMORI_RETURN_IF_ERROR(LoadRules(r.Get("rules"), &c->rules));
+  if (YAML::Node inc = r.Get("incidents"); inc && !inc.IsNull()) {
+    MapReader ir(inc, "incidents");
+    MAMORI_RETURN_IF_ERROR(ir.Check({"reopen_window", "max_evidence"}));
+    MAMORI_RETURN_IF_ERROR(ir.DurationMs("reopen_window", &c->incidents.reopen_window_ms));
+    MAMORI_RETURN_IF_ERROR(ir.Uint("max_evidence", &c->incidents.max_evidence, 1, 1'000'000));
+  }
   MAMORI_RETURN_IF_ERROR(LoadNotifications(r.Get("notifications"), &c->notifications));
   return Status::Ok();
 }

@@ -200,5 +200,42 @@ class IncidentWorkflowTest(unittest.TestCase):
             "mamori_incidents_unacknowledged_oldest_timestamp_seconds", severity="high"), 0)
 
 
+class ReopenWindowTest(unittest.TestCase):
+    """incidents.reopen_window: an alert soon after a resolve reopens the resolved incident."""
+    tearDown = IncidentWorkflowTest.tearDown
+    token = IncidentWorkflowTest.token
+    post = IncidentWorkflowTest.post
+    get = IncidentWorkflowTest.get
+    raise_incident = IncidentWorkflowTest.raise_incident
+
+    def setUp(self):
+        self.d = Daemon(config_text="incidents: {reopen_window: 1h}\n",
+                        extra_args=["--rules", DEFAULT_PACK]).start()
+        self.tokens = {}
+
+    def test_alert_within_window_reopens(self):
+        inc = self.raise_incident()
+        iid = inc["id"]
+        status, body = self.post(f"/api/v1/incident/resolve?id={iid}", {"text": "blocked"})
+        self.assertEqual(status, 200, body)
+        # The rule fired once for these lines' time window; a restart clears its correlation
+        # state (not the incidents), so the same lines alert again — after a restart, which the
+        # reopen window must survive.
+        self.assertEqual(self.d.stop(), 0)
+        self.d.start()
+        self.d.send_tcp(brute_force_lines())
+
+        def reopened():
+            got = self.get(iid)
+            return got if got["status"] == "reopened" else None
+        got = wait_for(reopened, what="the resolved incident to be reopened by the alert")
+        self.assertGreater(got["count"], inc["count"])
+        last_state = [t for t in got["timeline"] if t["kind"] == "state"][-1]
+        self.assertEqual((last_state["from"], last_state["to"], last_state["actor"]),
+                         ("resolved", "reopened", "mamori"))
+        _, body = self.d.curl("/api/v1/incidents", {"rule": "ssh-brute-force"}, expect_status=200)
+        self.assertEqual([i["id"] for i in json.loads(body)["incidents"]], [iid])
+
+
 if __name__ == "__main__":
     unittest.main()

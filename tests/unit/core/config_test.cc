@@ -148,6 +148,9 @@ rules:
   paths: [rules/default, /etc/mamori/rules.d]
   max_groups_per_rule: 500
   allowed_lateness: 1m
+incidents:
+  reopen_window: 2h
+  max_evidence: 50
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_FALSE(c->evidence.chain);
@@ -166,6 +169,8 @@ rules:
   ASSERT_EQ(c->rules.paths.size(), 2u);
   EXPECT_EQ(c->rules.max_groups_per_rule, 500u);
   EXPECT_EQ(c->rules.allowed_lateness_ms, 60'000);
+  EXPECT_EQ(c->incidents.reopen_window_ms, 2 * 3'600'000);
+  EXPECT_EQ(c->incidents.max_evidence, 50u);
 }
 
 TEST(ConfigTest, NewSectionsNameTheKeyOnError) {
@@ -173,6 +178,9 @@ TEST(ConfigTest, NewSectionsNameTheKeyOnError) {
       {"evidence: {checkpoint_interval: 1ms}", "evidence.checkpoint_interval"},
       {"evidence: {checkpoint_syslog: 'http://x:1'}", "evidence.checkpoint_syslog"},
       {"evidence: {sign: yes}", "evidence.sign: unknown key"},
+      {"incidents: {reopen_window: soon}", "incidents.reopen_window"},
+      {"incidents: {max_evidence: 0}", "incidents.max_evidence"},
+      {"incidents: {dedup: 5m}", "incidents.dedup: unknown key"},
       {"retention: {class_IV: 1d}", "retention.class_IV"},
       {"retention: {class_I: forever}", "retention.class_I"},
       {"classification: {rules: [{class: IV, app: x}]}", "classification.rules[0].class"},

@@ -157,6 +157,16 @@ struct RulesConfig {
   std::int64_t allowed_lateness_ms = 5 * 60'000;  // event-time lateness accepted. Default: 5m
 };
 
+// Incidents (incidents/, docs/incidents.md): how alerts become incidents.
+struct IncidentsConfig {
+  // An alert whose rule + group key's latest incident was RESOLVED less than this long ago
+  // reopens it (timeline: a state change by `mamori`) instead of opening a new incident. A
+  // closed incident is never reopened by an alert. Default: 0 (off: a new incident opens).
+  std::int64_t reopen_window_ms = 0;
+  // Evidence sequence numbers kept per incident (the first ones). Default: 1000.
+  std::size_t max_evidence = 1000;
+};
+
 // One destination of incident notifications (notify/, docs/notifications.md).
 struct NotificationChannelConfig {
   enum class Type { kWebhook, kSyslog, kSmtp };
@@ -218,6 +228,7 @@ struct Config {
   ClassificationConfig classification;
   std::vector<SourceConfig> sources;
   RulesConfig rules;
+  IncidentsConfig incidents;
   NotificationsConfig notifications;
   std::string log_level = "info";  // "debug", "info", "warn", "error"
 };
