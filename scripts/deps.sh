@@ -22,6 +22,8 @@ TEST_PACKAGES=(
   clang-14 libclang-rt-14-dev
   # real clients used by the integration tests
   bsdutils curl python3 procps
+  # TLS tests (tests/integration/test_tls.py): openssl CLI and rsyslog as a TLS client
+  openssl rsyslog rsyslog-openssl
   # monitoring and deployment checks (tests/integration/test_prometheus.py, test_dashboards.py)
   prometheus prometheus-node-exporter systemd
 )
