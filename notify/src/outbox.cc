@@ -6,9 +6,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <random>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 namespace mamori::notify {
