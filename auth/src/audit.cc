@@ -13,19 +13,13 @@
 #include <thread>
 
 #include "mamori/core/record.h"
+#include "mamori/storage/side_db.h"
 
 namespace mamori::auth {
 namespace {
 
 constexpr std::string_view kMagic = "mamori-audit-v1";
 constexpr char kEntryPrefix = 'a';
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  return Status::IOError(what + ": " + s.ToString());
-}
 
 void PutU64(std::string* out, std::uint64_t v) {
   for (int s = 56; s >= 0; s -= 8) out->push_back(static_cast<char>((v >> s) & 0xff));
@@ -188,13 +182,7 @@ std::string AuditEntryToJson(const AuditEntry& e) {
 
 AuditLog::AuditLog(const AuditOptions& options) : options_(options) {}
 
-AuditLog::~AuditLog() {
-  delete db_;
-  if (!secondary_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(secondary_dir_, ec);
-  }
-}
+AuditLog::~AuditLog() = default;  // side_ closes the database
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options,
                                                  prometheus::Registry* registry) {
@@ -223,37 +211,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options,
 }
 
 Status AuditLog::OpenDb() {
-  namespace fs = std::filesystem;
-  const std::string& dir = options_.dir;
-  std::error_code ec;
-  rocksdb::Options opts;
-  opts.max_open_files = -1;  // required by secondary instances
-  opts.keep_log_file_num = 3;
-  opts.max_background_jobs = 1;
-  rocksdb::Status s;
-  if (options_.read_only) {
-    if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-      return Status::NotFound("audit dir " + dir + ": no audit log there");
-    }
-    std::string tmpl = (fs::temp_directory_path(ec) / "mamori-audit-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError("cannot create a temporary dir");
-    secondary_dir_ = tmpl;
-    // The primary may flush while we read its MANIFEST: retry a few times.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
-      s = rocksdb::DB::OpenAsSecondary(opts, dir, secondary_dir_, &db_);
-      if (s.ok()) s = db_->TryCatchUpWithPrimary();
-      if (s.ok()) break;
-      delete db_;
-      db_ = nullptr;
-    }
-  } else {
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IOError("audit dir " + dir + ": " + ec.message());
-    opts.create_if_missing = true;
-    s = rocksdb::DB::Open(opts, dir, &db_);
-  }
-  return FromRocks(s, "opening audit log " + dir);
+  auto side = storage::SideDb::Open(options_.dir, options_.read_only, "audit", "audit log");
+  if (!side.ok()) return side.status();
+  side_ = std::move(side).value();
+  db_ = side_->db();
+  return Status::Ok();
 }
 
 // The next entry continues from the last stored one. Its hash is taken as stored: a tampered
@@ -262,7 +224,8 @@ Status AuditLog::LoadHead() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->SeekForPrev(Key(~std::uint64_t{0}));
   std::uint64_t seq = 0;
-  if (!it->Valid() || !SeqOfKey(it->key(), &seq)) return FromRocks(it->status(), "audit head");
+  if (!it->Valid() || !SeqOfKey(it->key(), &seq))
+    return storage::FromRocksStatus(it->status(), "audit head");
   rocksdb::Slice v = it->value();
   if (v.size() < 32)
     return Status::Corruption("audit entry " + std::to_string(seq) + ": too short");
@@ -283,7 +246,7 @@ Result<std::uint64_t> AuditLog::Append(AuditEntry e) {
   value.append(reinterpret_cast<const char*>(h.data()), h.size());
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  Status st = FromRocks(db_->Put(wo, Key(e.seq), value), "appending audit entry");
+  Status st = storage::FromRocksStatus(db_->Put(wo, Key(e.seq), value), "appending audit entry");
   if (!st.ok()) {
     if (errors_) errors_->Increment();
     return st;
@@ -308,7 +271,8 @@ Result<std::vector<AuditEntry>> AuditLog::List(std::uint64_t from_seq, std::int6
     if (e->time_ns < since_ns) continue;
     out.push_back(std::move(e).value());
   }
-  if (Status st = FromRocks(it->status(), "listing audit entries"); !st.ok()) return st;
+  if (Status st = storage::FromRocksStatus(it->status(), "listing audit entries"); !st.ok())
+    return st;
   return out;
 }
 

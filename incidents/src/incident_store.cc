@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "mamori/storage/side_db.h"
+
 namespace mamori::incidents {
 namespace {
 
@@ -19,13 +21,6 @@ std::string IdKey(std::uint64_t id) {
   k[0] = kIncidentPrefix;
   for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>((id >> (56 - 8 * i)) & 0xff);
   return k;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  return Status::IOError(what + ": " + s.ToString());
 }
 
 bool ParseUint(const std::string& s, std::uint64_t* out) {
@@ -91,16 +86,7 @@ Result<ListOptions> ListOptionsFromParams(
 
 IncidentStore::IncidentStore(const IncidentStoreOptions& options) : options_(options) {}
 
-IncidentStore::~IncidentStore() {
-  if (db_ != nullptr) {
-    db_->Close().PermitUncheckedError();
-    delete db_;
-  }
-  if (!secondary_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(secondary_dir_, ec);
-  }
-}
+IncidentStore::~IncidentStore() = default;  // side_ closes the database
 
 Result<std::unique_ptr<IncidentStore>> IncidentStore::Open(const IncidentStoreOptions& options) {
   if (options.dir.empty()) return Status::InvalidArgument("incidents dir: must not be empty");
@@ -111,44 +97,19 @@ Result<std::unique_ptr<IncidentStore>> IncidentStore::Open(const IncidentStoreOp
 }
 
 Status IncidentStore::OpenDb() {
-  namespace fs = std::filesystem;
-  const std::string& dir = options_.dir;
-  std::error_code ec;
-  rocksdb::Options opts;
-  opts.max_open_files = -1;  // required by secondary instances
-  opts.keep_log_file_num = 3;
-  opts.max_background_jobs = 1;
-  rocksdb::Status s;
-  if (options_.read_only) {
-    if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-      return Status::NotFound("incidents dir " + dir + ": no incident database there");
-    }
-    std::string tmpl = (fs::temp_directory_path(ec) / "mamori-incidents-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError("cannot create a temporary dir");
-    secondary_dir_ = tmpl;
-    // The primary may flush while we read its MANIFEST: retry a few times.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
-      s = rocksdb::DB::OpenAsSecondary(opts, dir, secondary_dir_, &db_);
-      if (s.ok()) s = db_->TryCatchUpWithPrimary();
-      if (s.ok()) break;
-      delete db_;
-      db_ = nullptr;
-    }
-  } else {
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IOError("incidents dir " + dir + ": " + ec.message());
-    opts.create_if_missing = true;
-    s = rocksdb::DB::Open(opts, dir, &db_);
-  }
-  return FromRocks(s, "opening incidents " + dir);
+  auto side =
+      storage::SideDb::Open(options_.dir, options_.read_only, "incidents", "incident database");
+  if (!side.ok()) return side.status();
+  side_ = std::move(side).value();
+  db_ = side_->db();
+  return Status::Ok();
 }
 
 Status IncidentStore::LoadNextId() {
   std::string v;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kNextIdKey, &v);
   if (s.IsNotFound()) return Status::Ok();
-  if (!s.ok()) return FromRocks(s, "reading incidents next id");
+  if (!s.ok()) return storage::FromRocksStatus(s, "reading incidents next id");
   std::uint64_t n = 0;
   if (!ParseUint(v, &n)) return Status::Corruption("incidents next id: '" + v + "'");
   next_id_.store(n == 0 ? 1 : n, std::memory_order_release);
@@ -167,7 +128,8 @@ Status IncidentStore::Write(const std::vector<const Incident*>& incidents, std::
   batch.Put(kNextIdKey, std::to_string(next_id));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (Status st = FromRocks(db_->Write(wo, &batch), "writing incidents"); !st.ok()) return st;
+  if (Status st = storage::FromRocksStatus(db_->Write(wo, &batch), "writing incidents"); !st.ok())
+    return st;
   next_id_.store(next_id, std::memory_order_release);
   return Status::Ok();
 }
@@ -176,7 +138,7 @@ Result<std::optional<Incident>> IncidentStore::Get(std::uint64_t id) const {
   std::string v;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), IdKey(id), &v);
   if (s.IsNotFound()) return std::optional<Incident>();
-  if (!s.ok()) return FromRocks(s, "reading incident " + std::to_string(id));
+  if (!s.ok()) return storage::FromRocksStatus(s, "reading incident " + std::to_string(id));
   auto inc = DecodeIncident(v);
   if (!inc.ok()) return inc.status();
   return std::optional<Incident>(std::move(inc).value());
@@ -201,7 +163,7 @@ Result<std::vector<Incident>> IncidentStore::List(const ListOptions& options) co
     if (options.rule_id && inc->rule_id != *options.rule_id) continue;
     out.push_back(std::move(inc).value());
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "listing incidents");
+  if (!it->status().ok()) return storage::FromRocksStatus(it->status(), "listing incidents");
   return out;
 }
 
@@ -214,7 +176,7 @@ Status IncidentStore::ForEach(const std::function<void(const Incident&)>& fn) co
     if (!inc.ok()) return inc.status();
     fn(*inc);
   }
-  return FromRocks(it->status(), "reading incidents");
+  return storage::FromRocksStatus(it->status(), "reading incidents");
 }
 
 }  // namespace mamori::incidents

@@ -11,6 +11,8 @@
 #include <random>
 #include <thread>
 
+#include "mamori/storage/side_db.h"
+
 namespace mamori::notify {
 namespace {
 
@@ -25,13 +27,6 @@ std::string Key(char prefix, const Entry& e) {
   for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>((e.id >> (56 - 8 * i)) & 0xff);
   k += e.channel;
   return k;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  return Status::IOError(what + ": " + s.ToString());
 }
 
 }  // namespace
@@ -73,16 +68,9 @@ Result<Entry> DecodeEntry(std::string_view bytes) {
   }
 }
 
-Outbox::~Outbox() {
-  if (db_ != nullptr) {
-    db_->Close().PermitUncheckedError();
-    delete db_;
-  }
-  if (!secondary_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(secondary_dir_, ec);
-  }
-}
+Outbox::Outbox(const OutboxOptions& options) : options_(options) {}
+
+Outbox::~Outbox() = default;  // side_ closes the database
 
 Result<std::unique_ptr<Outbox>> Outbox::Open(const OutboxOptions& options) {
   if (options.dir.empty()) return Status::InvalidArgument("notify dir: must not be empty");
@@ -90,7 +78,7 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const OutboxOptions& options) {
   if (Status s = box->OpenDb(); !s.ok()) return s;
   std::string v;
   rocksdb::Status s = box->db_->Get(rocksdb::ReadOptions(), kNextIdKey, &v);
-  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the outbox next id");
+  if (!s.ok() && !s.IsNotFound()) return storage::FromRocksStatus(s, "reading the outbox next id");
   if (s.ok()) {
     std::uint64_t n = 0;
     for (char c : v) {
@@ -110,7 +98,7 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const OutboxOptions& options) {
     wo.sync = true;
     s = box->db_->Put(wo, kInstanceKey, box->instance_);
   }
-  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "outbox instance id");
+  if (!s.ok() && !s.IsNotFound()) return storage::FromRocksStatus(s, "outbox instance id");
   std::size_t failed = 0;
   if (Status st = box->ForEach(true, [&](const Entry&) { ++failed; }); !st.ok()) return st;
   box->failed_count_.store(failed);
@@ -118,36 +106,12 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const OutboxOptions& options) {
 }
 
 Status Outbox::OpenDb() {
-  namespace fs = std::filesystem;
-  const std::string& dir = options_.dir;
-  std::error_code ec;
-  rocksdb::Options opts;
-  opts.max_open_files = -1;  // required by secondary instances
-  opts.keep_log_file_num = 3;
-  opts.max_background_jobs = 1;
-  rocksdb::Status s;
-  if (options_.read_only) {
-    if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-      return Status::NotFound("notify dir " + dir + ": no outbox database there");
-    }
-    std::string tmpl = (fs::temp_directory_path(ec) / "mamori-notify-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError("cannot create a temporary dir");
-    secondary_dir_ = tmpl;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
-      s = rocksdb::DB::OpenAsSecondary(opts, dir, secondary_dir_, &db_);
-      if (s.ok()) s = db_->TryCatchUpWithPrimary();
-      if (s.ok()) break;
-      delete db_;
-      db_ = nullptr;
-    }
-  } else {
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IOError("notify dir " + dir + ": " + ec.message());
-    opts.create_if_missing = true;
-    s = rocksdb::DB::Open(opts, dir, &db_);
-  }
-  return FromRocks(s, "opening the notification outbox " + dir);
+  auto side =
+      storage::SideDb::Open(options_.dir, options_.read_only, "notify", "notification outbox");
+  if (!side.ok()) return side.status();
+  side_ = std::move(side).value();
+  db_ = side_->db();
+  return Status::Ok();
 }
 
 Status Outbox::Add(const std::vector<Entry>& entries, std::uint64_t next_id) {
@@ -162,7 +126,8 @@ Status Outbox::Add(const std::vector<Entry>& entries, std::uint64_t next_id) {
   batch.Put(kNextIdKey, std::to_string(next_id));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (Status st = FromRocks(db_->Write(wo, &batch), "writing the outbox"); !st.ok()) return st;
+  if (Status st = storage::FromRocksStatus(db_->Write(wo, &batch), "writing the outbox"); !st.ok())
+    return st;
   next_id_.store(next_id, std::memory_order_release);
   return Status::Ok();
 }
@@ -171,14 +136,15 @@ Status Outbox::Update(const Entry& e) {
   if (options_.read_only) return Status::InvalidArgument("outbox is read-only");
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return FromRocks(db_->Put(wo, Key(kPending, e), EncodeEntry(e)), "updating the outbox");
+  return storage::FromRocksStatus(db_->Put(wo, Key(kPending, e), EncodeEntry(e)),
+                                  "updating the outbox");
 }
 
 Status Outbox::Remove(const Entry& e) {
   if (options_.read_only) return Status::InvalidArgument("outbox is read-only");
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return FromRocks(db_->Delete(wo, Key(kPending, e)), "removing from the outbox");
+  return storage::FromRocksStatus(db_->Delete(wo, Key(kPending, e)), "removing from the outbox");
 }
 
 Status Outbox::GiveUp(const Entry& e) {
@@ -199,7 +165,8 @@ Status Outbox::GiveUp(const Entry& e) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (Status st = FromRocks(db_->Write(wo, &batch), "giving up an outbox entry"); !st.ok()) {
+  if (Status st = storage::FromRocksStatus(db_->Write(wo, &batch), "giving up an outbox entry");
+      !st.ok()) {
     return st;
   }
   failed_count_.fetch_add(1);
@@ -216,7 +183,7 @@ Status Outbox::ForEach(bool failed, const std::function<void(const Entry&)>& fn)
     if (!e.ok()) return e.status();
     fn(*e);
   }
-  return FromRocks(it->status(), "reading the outbox");
+  return storage::FromRocksStatus(it->status(), "reading the outbox");
 }
 
 }  // namespace mamori::notify

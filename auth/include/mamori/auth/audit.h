@@ -43,6 +43,10 @@ class Counter;
 class Registry;
 }  // namespace prometheus
 
+namespace mamori::storage {
+class SideDb;
+}  // namespace mamori::storage
+
 namespace mamori::auth {
 
 using AuditHash = std::array<std::uint8_t, 32>;
@@ -118,8 +122,8 @@ class AuditLog {
   Status LoadHead();
 
   AuditOptions options_;
-  rocksdb::DB* db_ = nullptr;
-  std::string secondary_dir_;  // temporary dir of a read-only instance; removed at close
+  std::unique_ptr<storage::SideDb> side_;  // owns the database (and a secondary's dir)
+  rocksdb::DB* db_ = nullptr;              // side_->db()
   prometheus::Counter* records_ = nullptr;
   prometheus::Counter* errors_ = nullptr;
 

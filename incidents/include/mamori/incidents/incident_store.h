@@ -28,6 +28,10 @@ namespace rocksdb {
 class DB;
 }  // namespace rocksdb
 
+namespace mamori::storage {
+class SideDb;
+}  // namespace mamori::storage
+
 namespace mamori::incidents {
 
 struct IncidentStoreOptions {
@@ -90,8 +94,8 @@ class IncidentStore {
   Status LoadNextId();
 
   IncidentStoreOptions options_;
-  rocksdb::DB* db_ = nullptr;
-  std::string secondary_dir_;  // read-only: the secondary instance's own directory
+  std::unique_ptr<storage::SideDb> side_;  // owns the database (and a secondary's dir)
+  rocksdb::DB* db_ = nullptr;              // side_->db()
   std::atomic<std::uint64_t> next_id_{1};
 };
 

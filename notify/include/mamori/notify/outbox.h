@@ -29,6 +29,10 @@ namespace rocksdb {
 class DB;
 }  // namespace rocksdb
 
+namespace mamori::storage {
+class SideDb;
+}  // namespace mamori::storage
+
 namespace mamori::notify {
 
 // One notification for one channel.
@@ -80,12 +84,12 @@ class Outbox {
   Status ForEach(bool failed, const std::function<void(const Entry&)>& fn) const;
 
  private:
-  explicit Outbox(const OutboxOptions& options) : options_(options) {}
+  explicit Outbox(const OutboxOptions& options);
   Status OpenDb();
 
   OutboxOptions options_;
-  rocksdb::DB* db_ = nullptr;
-  std::string secondary_dir_;
+  std::unique_ptr<storage::SideDb> side_;  // owns the database (and a secondary's dir)
+  rocksdb::DB* db_ = nullptr;              // side_->db()
   std::string instance_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::size_t> failed_count_{0};
