@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,104 @@ TEST(MyNumberTest, IgnoresLookAlikes) {
     if (!IsValidMyNumber(s)) flagged += !Found(s).empty();
   }
   EXPECT_EQ(flagged, 0);
+}
+
+// Reference for WordScanMatchesByteScan: the scanner as it was before it skipped words, one
+// byte at a time, built from the public pieces (IsValidMyNumber) and the rules in classifier.h.
+std::vector<MyNumberMatch> ByteScan(std::string_view s) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto word = [&](char c) {
+    return digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  auto joiner = [](char c) {
+    return c == '.' || c == ',' || c == '-' || c == '/' || c == ':' || c == '+';
+  };
+  auto boundary = [&](std::ptrdiff_t i, int step) {
+    if (i < 0 || i >= static_cast<std::ptrdiff_t>(s.size())) return true;
+    char c = s[i];
+    if (word(c)) return false;
+    if (joiner(c) || c == ' ') {
+      std::ptrdiff_t j = i + step;
+      if (j >= 0 && j < static_cast<std::ptrdiff_t>(s.size()) && digit(s[j])) return false;
+    }
+    return true;
+  };
+  auto timestamp = [](std::string_view d) {
+    auto num = [&](std::size_t p, std::size_t n) {
+      int v = 0;
+      for (std::size_t i = p; i < p + n; ++i) v = v * 10 + (d[i] - '0');
+      return v;
+    };
+    int y = num(0, 4), mo = num(4, 2), day = num(6, 2), h = num(8, 2), mi = num(10, 2);
+    return y >= 1970 && y <= 2099 && mo >= 1 && mo <= 12 && day >= 1 && day <= 31 && h <= 23 &&
+           mi <= 59;
+  };
+  std::vector<MyNumberMatch> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (!digit(s[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t run = i;
+    while (run < s.size() && digit(s[run])) ++run;
+    std::size_t len = run - i;
+    bool left = boundary(static_cast<std::ptrdiff_t>(i) - 1, -1) && (i == 0 || s[i - 1] != '+');
+    if (len == 12 && left && boundary(static_cast<std::ptrdiff_t>(run), +1)) {
+      std::string_view d = s.substr(i, 12);
+      if (IsValidMyNumber(d) && !timestamp(d)) out.push_back({i, 12});
+    } else if (len == 4 && left && i + 14 <= s.size()) {
+      char sep = s[i + 4];
+      std::string d;
+      bool ok = (sep == ' ' || sep == '-') && s[i + 9] == sep;
+      for (std::size_t j = i; ok && j < i + 14; ++j) {
+        if (j == i + 4 || j == i + 9) continue;
+        if (!digit(s[j])) ok = false;
+        d.push_back(s[j]);
+      }
+      if (ok && boundary(static_cast<std::ptrdiff_t>(i + 14), +1) && IsValidMyNumber(d)) {
+        out.push_back({i, 14});
+        i += 14;
+        continue;
+      }
+    }
+    i = run;
+  }
+  return out;
+}
+
+// The scanner skips non-digit bytes a word at a time; it must find exactly what a byte-at-a-time
+// scan finds, wherever the digits sit relative to 8-byte words and whatever bytes surround them
+// ('/' and ':' are the bytes right before '0' and after '9'; non-ASCII bytes included).
+TEST(MyNumberTest, WordScanMatchesByteScan) {
+  const std::string alphabet =
+      std::string("0123456789 -.,/:+_aZ") + '\x80' + '\xff' + '\xb0' + '\xb9' + '\x10' + '\x7f';
+  std::uint64_t state = 88172645463325252ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 50000; ++round) {
+    std::string s;
+    const std::size_t len = next() % 48;
+    const bool sparse = next() % 2 == 0;  // mostly letters: long digit-free stretches
+    for (std::size_t i = 0; i < len; ++i) {
+      s.push_back(sparse && next() % 8 != 0 ? 'x' : alphabet[next() % alphabet.size()]);
+    }
+    if (next() % 2 == 0) {  // plant a valid number at a random offset
+      s.insert(next() % (s.size() + 1), next() % 2 == 0 ? "123456789018" : "1234 5678 9018");
+    }
+    std::vector<MyNumberMatch> got;
+    FindMyNumbers(s, &got);
+    const std::vector<MyNumberMatch> want = ByteScan(s);
+    ASSERT_EQ(got.size(), want.size()) << s;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].pos, want[i].pos) << s;
+      EXPECT_EQ(got[i].len, want[i].len) << s;
+    }
+  }
 }
 
 TEST(MyNumberTest, MaskKeepsSeparators) {
