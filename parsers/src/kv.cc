@@ -40,7 +40,7 @@ bool ParseFortigate(const Body& b, Event* out) {
   if (!(StartsWith(s, "date=") || StartsWith(s, "logver=") || StartsWith(s, "devname=") ||
         StartsWith(s, "eventtime=") || StartsWith(s, "itime=") || StartsWith(s, "timestamp="))) {
     // Behind a header we did not read ("2018 Apr 09 16:03:37 mgr->1.2.3.4 date=...").
-    std::size_t d = s.substr(0, 128).find(" date=");
+    std::size_t d = FindByLast(s.substr(0, 128), " date=");
     if (d == std::string_view::npos) return false;
     s = s.substr(d + 1);
   }
@@ -163,8 +163,8 @@ constexpr KvKey kKvKeys[] = {
 bool ParseKv(const Body& b, Event* out) {
   std::string_view s = Trim(b.text);
   // Must start with "key=" and hold at least three pairs.
-  std::size_t eq = s.find('=');
-  if (eq == 0 || eq == std::string_view::npos || eq > 64) return false;
+  std::size_t eq = FindStartingBy(s, "=", 64);
+  if (eq == 0 || eq == std::string_view::npos) return false;
   for (std::size_t i = 0; i < eq; ++i) {
     char c = s[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || Digit(c) || c == '_' || c == '.' ||
@@ -239,8 +239,8 @@ std::size_t ForEachColonPair(std::string_view s, F&& f) {
 
 bool ParseCheckpoint(const Body& b, Event* out) {
   std::string_view s = Trim(b.text);
-  std::size_t lb = s.find('[');
-  if (lb == std::string_view::npos || lb > 128) return false;
+  std::size_t lb = FindStartingBy(s, "[", 128);
+  if (lb == std::string_view::npos) return false;
   std::string_view inner = s.substr(lb + 1);
   // The first pair must be key:"value" (Check Point's non-standard structured data).
   std::size_t colon = inner.find(':');

@@ -10,23 +10,24 @@ namespace {
 
 constexpr std::size_t kMaxCsv = 128;
 
-// Splits a CSV line (RFC 4180 quotes; "" inside quotes) into at most kMaxCsv views. Quoted
-// fields are returned without their quotes (inner "" left as is). Returns the count.
-std::size_t SplitCsv(std::string_view s, std::array<std::string_view, kMaxCsv>* f) {
+// Splits a CSV line (RFC 4180 quotes; "" inside quotes) into at most `max` views (the first
+// fields are the same whatever `max`). Quoted fields are returned without their quotes (inner ""
+// left as is). Returns the count.
+std::size_t SplitCsv(std::string_view s, std::string_view* f, std::size_t max) {
   std::size_t n = 0, i = 0;
-  while (n < kMaxCsv) {
+  while (n < max) {
     if (i < s.size() && s[i] == '"') {
       std::size_t start = ++i;
       while (i < s.size() && !(s[i] == '"' && (i + 1 >= s.size() || s[i + 1] != '"'))) {
         i += (s[i] == '"') ? 2 : 1;
       }
-      (*f)[n++] = s.substr(start, (i < s.size() ? i : s.size()) - start);
+      f[n++] = s.substr(start, (i < s.size() ? i : s.size()) - start);
       if (i < s.size()) ++i;
       while (i < s.size() && s[i] != ',') ++i;
     } else {
       std::size_t start = i;
       while (i < s.size() && s[i] != ',') ++i;
-      (*f)[n++] = s.substr(start, i - start);
+      f[n++] = s.substr(start, i - start);
     }
     if (i >= s.size()) break;
     ++i;  // ','
@@ -66,8 +67,8 @@ std::string_view PanDecision(std::string_view a) {
 
 bool ParsePanos(const Body& b, Event* out) {
   std::string_view s = Trim(b.full);
-  std::size_t comma = s.find(',');
-  if (comma == std::string_view::npos || comma > 96) return false;
+  std::size_t comma = FindStartingBy(s, ",", 96);
+  if (comma == std::string_view::npos) return false;
   if (comma > 12) {
     // A header we did not read ("May 00 00:00:00 fw 1,2020/..."): the CSV starts at the word
     // that holds the first comma.
@@ -75,9 +76,13 @@ bool ParsePanos(const Body& b, Event* out) {
     if (sp == std::string_view::npos) return false;
     s = s.substr(sp + 1);
   }
+  // The first five fields decide; most lines with a comma are not PAN-OS CSV.
+  std::array<std::string_view, 5> head;
+  if (SplitCsv(s, head.data(), head.size()) < 5 || !IsPanTime(head[1]) || !IsUpperWord(head[3])) {
+    return false;
+  }
   std::array<std::string_view, kMaxCsv> f;
-  std::size_t n = SplitCsv(s, &f);
-  if (n < 5 || !IsPanTime(f[1]) || !IsUpperWord(f[3])) return false;
+  std::size_t n = SplitCsv(s, f.data(), f.size());
   out->format = "panos";
   Add(out, "observer.vendor", "Palo Alto Networks");
   Add(out, "observer.product", "PAN-OS");
@@ -134,10 +139,10 @@ bool ParsePanos(const Body& b, Event* out) {
 
 bool ParseIptables(const Body& b, Event* out) {
   std::string_view s = b.text;
-  std::size_t in = s.find("IN=");
-  if (in == std::string_view::npos || in > 200 ||
+  std::size_t in = FindStartingBy(s, "IN=", 200);
+  if (in == std::string_view::npos ||
       (in > 0 && s[in - 1] != ' ' && s[in - 1] != ')' && s[in - 1] != ':' && s[in - 1] != ']') ||
-      s.find(" OUT=", in) == std::string_view::npos) {
+      FindByLast(s, " OUT=", in) == std::string_view::npos) {
     return false;
   }
   out->format = "iptables";
@@ -222,7 +227,7 @@ bool ParseIptables(const Body& b, Event* out) {
 bool ParseFilterlog(const Body& b, Event* out) {
   std::string_view s = Trim(b.text);
   std::array<std::string_view, kMaxCsv> f;
-  std::size_t n = SplitCsv(s, &f);
+  std::size_t n = SplitCsv(s, f.data(), f.size());
   if (n < 10 || !AllDigits(f[0]) || (f[8] != "4" && f[8] != "6")) return false;
   out->format = "pfsense";
   Add(out, "observer.vendor", "Netgate");

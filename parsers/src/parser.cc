@@ -1,5 +1,7 @@
 #include "mamori/parsers/parser.h"
 
+#include <cstring>
+
 #include "body.h"
 #include "mamori/parsers/json.h"
 #include "mamori/parsers/syslog.h"
@@ -144,15 +146,28 @@ bool BySniff(const Body& b, Event* out) {
   std::string_view s = b.full;
   if (s.empty()) return false;
   std::string_view head = s.substr(0, 160);
-  if (head.find("CEF:") != std::string_view::npos) return Try(internal::ParseCef, b, out);
-  if (head.find("LEEF:") != std::string_view::npos) return Try(internal::ParseLeef, b, out);
+  if (internal::FindByLast(head, "CEF:") != std::string_view::npos) {
+    return Try(internal::ParseCef, b, out);
+  }
+  if (internal::FindByLast(head, "LEEF:") != std::string_view::npos) {
+    return Try(internal::ParseLeef, b, out);
+  }
   if (head.find('%') != std::string_view::npos && Try(internal::ParseCiscoAsa, b, out)) {
     return true;
   }
+  // Characters each remaining parser cannot do without (most lines have none of them): a parser
+  // that would decline for want of one is not called. The order of the others is unchanged.
+  auto has = [](std::string_view v, char ch) {
+    return !v.empty() && std::memchr(v.data(), ch, v.size()) != nullptr;
+  };
+  const bool comma = has(b.full, ',');                  // panos: CSV
+  const bool bracket = has(b.text, '[');                // checkpoint, http_access: " [time]"
+  const bool equals = has(b.text, '=');                 // iptables "IN=", kv "key="
+  const bool equals_head = has(s.substr(0, 128), '=');  // fortigate: "date=" in the first 128
   char c = s[0];
   if (c >= '0' && c <= '9') {
-    if (Try(internal::ParsePanos, b, out) || Try(internal::ParseNginxError, b, out) ||
-        Try(internal::ParseCheckpoint, b, out)) {
+    if ((comma && Try(internal::ParsePanos, b, out)) || Try(internal::ParseNginxError, b, out) ||
+        (bracket && Try(internal::ParseCheckpoint, b, out))) {
       return true;
     }
   } else if (c == '[') {
@@ -164,15 +179,17 @@ bool BySniff(const Body& b, Event* out) {
   } else if (c == 'p' && StartsWith(b.text, "pam_")) {
     if (Try(internal::ParsePam, b, out)) return true;
   }
-  if (Try(internal::ParseFortigate, b, out)) return true;
+  if (equals_head && Try(internal::ParseFortigate, b, out)) return true;
   if (head.find("MSWinEventLog") != std::string_view::npos && Try(internal::ParseSnare, b, out)) {
     return true;
   }
-  if (Try(internal::ParseIptables, b, out) || Try(internal::ParseHttpAccess, b, out) ||
-      Try(internal::ParsePanos, b, out) || Try(internal::ParseCheckpoint, b, out)) {
+  if ((equals && Try(internal::ParseIptables, b, out)) ||
+      (bracket && Try(internal::ParseHttpAccess, b, out)) ||
+      (comma && Try(internal::ParsePanos, b, out)) ||
+      (bracket && Try(internal::ParseCheckpoint, b, out))) {
     return true;
   }
-  return Try(internal::ParseKv, b, out);
+  return equals && Try(internal::ParseKv, b, out);
 }
 
 // After a syslog header: the body parser pinned, or by app name, or by content.

@@ -88,10 +88,10 @@ std::string_view NextWord(std::string_view s, std::size_t* i) {
 
 bool ParseHttpAccess(const Body& b, Event* out) {
   std::string_view s = b.text;
-  std::size_t lb = s.find(" [");
-  if (lb == std::string_view::npos || lb > 512) return false;
-  std::size_t rb = s.find("] \"", lb);
-  if (rb == std::string_view::npos || rb - lb > 40) return false;
+  std::size_t lb = FindStartingBy(s, " [", 512);
+  if (lb == std::string_view::npos) return false;
+  std::size_t rb = FindByLast(s.substr(0, std::min(s.size(), lb + 40 + 3)), "] \"", lb);
+  if (rb == std::string_view::npos) return false;
   WallTime t;
   if (!ReadClfTime(s.substr(lb + 2, rb - lb - 2), &t)) return false;
   // Before the time: CLIENT[, CLIENT...] IDENT USER (the client part may start with a vhost).
