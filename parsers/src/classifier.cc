@@ -2,6 +2,10 @@
 
 #include <re2/re2.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -70,18 +74,6 @@ inline std::uint64_t DigitMask(const char* p) {
   return (kOnes * (127 + ('9' + 1)) - low) & ~x & (low + kOnes * (127 - ('0' - 1))) & kHigh;
 }
 
-// The position of the first digit at or after `i` (s.size() when none), 8 bytes at a time: most
-// of a log line is not digits.
-std::size_t NextDigit(std::string_view s, std::size_t i) {
-  const std::size_t n = s.size();
-  for (; i + 8 <= n; i += 8) {
-    const std::uint64_t m = DigitMask(s.data() + i);
-    if (m != 0) return i + static_cast<std::size_t>(std::countr_zero(m)) / 8;
-  }
-  while (i < n && !IsDigit(s[i])) ++i;
-  return i;
-}
-
 // The end of the digit run that starts at or before `i` (the first non-digit at or after `i`).
 std::size_t DigitRunEnd(std::string_view s, std::size_t i) {
   constexpr std::uint64_t kHigh = ~std::uint64_t{0} / 255 * 128;
@@ -92,6 +84,39 @@ std::size_t DigitRunEnd(std::string_view s, std::size_t i) {
   }
   while (i < n && IsDigit(s[i])) ++i;
   return i;
+}
+
+// Bit k set when p[k] is an ASCII digit, for the 64 bytes at p.
+inline std::uint64_t DigitBits64(const char* p) {
+#if defined(__SSE2__)
+  const __m128i below = _mm_set1_epi8('0' - 1);
+  const __m128i above = _mm_set1_epi8('9' + 1);
+  std::uint64_t bits = 0;
+  for (int k = 0; k < 4; ++k) {
+    // Signed compares: bytes >= 0x80 are negative, never digits.
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const __m128i d = _mm_and_si128(_mm_cmpgt_epi8(x, below), _mm_cmplt_epi8(x, above));
+    bits |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(d)))
+            << (16 * k);
+  }
+  return bits;
+#else
+  std::uint64_t bits = 0;
+  for (int k = 0; k < 8; ++k) {
+    // DigitMask has bit 7 of each digit byte: gather those 8 bits.
+    std::uint64_t m = DigitMask(p + 8 * k) >> 7;
+    for (int j = 0; j < 8; ++j) bits |= ((m >> (8 * j)) & 1) << (8 * k + j);
+  }
+  return bits;
+#endif
+}
+
+// DigitBits64 for s[base, base + 64); bytes past the end are not digits.
+inline std::uint64_t DigitBits(std::string_view s, std::size_t base) {
+  if (base + 64 <= s.size()) return DigitBits64(s.data() + base);
+  char tail[64] = {};
+  std::memcpy(tail, s.data() + base, s.size() - base);
+  return DigitBits64(tail);
 }
 
 }  // namespace
@@ -111,36 +136,38 @@ bool IsValidMyNumber(std::string_view d) {
   return d[11] - '0' == check;
 }
 
+// The runs of digits are found 64 bytes at a time from a bitmap of the digit bytes; only runs of
+// exactly 4 or 12 digits are looked at further (most runs are times, ports, pids).
 void FindMyNumbers(std::string_view s, std::vector<MyNumberMatch>* out) {
-  std::size_t i = 0;
   const std::size_t n = s.size();
-  while (i < n) {
-    if (!IsDigit(s[i])) {
-      i = NextDigit(s, i + 1);
-      continue;
-    }
-    const std::size_t run = DigitRunEnd(s, i + 1);
-    std::size_t len = run - i;
-    if (len != 12 && len != 4) {  // most digit runs (times, ports, pids): nothing to check
-      i = run;
-      continue;
-    }
-    // '+' right before: an international phone number (+81 90 ...).
-    bool left =
-        IsBoundary(s, static_cast<std::ptrdiff_t>(i) - 1, -1) && (i == 0 || s[i - 1] != '+');
-    if (len == 12 && left && IsBoundary(s, static_cast<std::ptrdiff_t>(run), +1)) {
-      std::string_view d = s.substr(i, 12);
-      if (IsValidMyNumber(d) && !LooksLikeTimestamp(d)) out->push_back({i, 12});
-    } else if (len == 4 && left) {
-      char d[12];
-      if (GroupedAt(s, i, d) && IsBoundary(s, static_cast<std::ptrdiff_t>(i + 14), +1) &&
-          IsValidMyNumber(std::string_view(d, 12))) {
-        out->push_back({i, 14});
-        i += 14;
-        continue;
+  std::size_t resume = 0;  // runs that start before this are inside a match already reported
+  for (std::size_t base = 0; base < n; base += 64) {
+    const std::uint64_t bits = DigitBits(s, base);
+    const std::uint64_t carry = base > 0 && IsDigit(s[base - 1]) ? 1 : 0;
+    std::uint64_t starts = bits & ~((bits << 1) | carry);
+    for (; starts != 0; starts &= starts - 1) {
+      const std::size_t k = static_cast<std::size_t>(std::countr_zero(starts));
+      const std::size_t i = base + k;
+      if (i < resume) continue;
+      const std::uint64_t after = ~bits >> k;  // bit j: s[i + j] is no digit (or past the block)
+      const std::size_t run = after == 0 ? DigitRunEnd(s, base + 64) : i + std::countr_zero(after);
+      const std::size_t len = run - i;
+      if (len != 12 && len != 4) continue;
+      // '+' right before: an international phone number (+81 90 ...).
+      bool left =
+          IsBoundary(s, static_cast<std::ptrdiff_t>(i) - 1, -1) && (i == 0 || s[i - 1] != '+');
+      if (len == 12 && left && IsBoundary(s, static_cast<std::ptrdiff_t>(run), +1)) {
+        std::string_view d = s.substr(i, 12);
+        if (IsValidMyNumber(d) && !LooksLikeTimestamp(d)) out->push_back({i, 12});
+      } else if (len == 4 && left) {
+        char d[12];
+        if (GroupedAt(s, i, d) && IsBoundary(s, static_cast<std::ptrdiff_t>(i + 14), +1) &&
+            IsValidMyNumber(std::string_view(d, 12))) {
+          out->push_back({i, 14});
+          resume = i + 14;  // its second and third groups are not candidates of their own
+        }
       }
     }
-    i = run;
   }
 }
 

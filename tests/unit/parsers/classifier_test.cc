@@ -157,14 +157,15 @@ TEST(MyNumberTest, WordScanMatchesByteScan) {
   };
   for (int round = 0; round < 50000; ++round) {
     std::string s;
-    const std::size_t len = next() % 48;
+    const std::size_t len = next() % 2 == 0 ? next() % 48 : next() % 300;  // 64-byte blocks
     const bool sparse = next() % 2 == 0;  // mostly letters: long digit-free stretches
     for (std::size_t i = 0; i < len; ++i) {
       s.push_back(sparse && next() % 8 != 0 ? 'x' : alphabet[next() % alphabet.size()]);
     }
-    if (next() % 2 == 0) {  // plant a valid number at a random offset
+    for (int k = next() % 4; k > 0; --k) {  // plant valid numbers at random offsets
       s.insert(next() % (s.size() + 1), next() % 2 == 0 ? "123456789018" : "1234 5678 9018");
     }
+    if (next() % 8 == 0) s.insert(next() % (s.size() + 1), std::string(next() % 150, '7'));
     std::vector<MyNumberMatch> got;
     FindMyNumbers(s, &got);
     const std::vector<MyNumberMatch> want = ByteScan(s);
