@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace mamori::storage::internal {
 namespace {
@@ -99,12 +100,57 @@ bool FitsInt(std::int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
 }  // namespace
 
-void EncodeRecord(const Record& r, std::string* out) {
+namespace {
+
+std::size_t VarintLength(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Version 2 string: a varint v. Low bit 1: the string is the (v >> 1)-byte offset into the raw
+// bytes followed by a varint length; low bit 0: v >> 1 bytes follow. A reference is written
+// only when it is shorter. `from` is where the previous reference ended: strings mostly appear
+// in the raw bytes in the order they are stored (host, app, procid; fields), so look there first.
+void PutRawOrString(std::string* out, std::string_view raw, std::string_view s, std::size_t* from) {
+  const std::size_t inline_len = VarintLength(std::uint64_t{s.size()} << 1) + s.size();
+  if (s.size() >= 2) {
+    std::size_t pos = raw.find(s, std::min(*from, raw.size()));
+    if (pos == std::string_view::npos && *from > 0) pos = raw.find(s);
+    if (pos != std::string_view::npos) {
+      const std::uint64_t v = (std::uint64_t{pos} << 1) | 1;
+      if (VarintLength(v) + VarintLength(s.size()) < inline_len) {
+        PutVarint(out, v);
+        PutVarint(out, s.size());
+        *from = pos + s.size();
+        return;
+      }
+    }
+  }
+  PutVarint(out, std::uint64_t{s.size()} << 1);
+  out->append(s);
+}
+
+void PutFormat(std::string* out, std::string_view format) {
+  for (std::size_t i = 0; i < std::size(kFormatCodes); ++i) {
+    if (kFormatCodes[i] == format) {
+      PutVarint(out, i + 1);
+      return;
+    }
+  }
+  PutVarint(out, 0);
+  PutString(out, format);
+}
+
+void Encode(const Record& r, std::string* out, std::uint8_t version) {
   const RawRecord& raw = r.raw;
   const Event& e = r.event;
   out->reserve(out->size() + 64 + raw.bytes.size() + raw.listener.size() + raw.peer.size() +
-               e.host.size() + e.app.size() + e.message.size());
-  out->push_back(static_cast<char>(kRecordFormatV1));
+               e.host.size() + e.app.size());
+  out->push_back(static_cast<char>(version));
   // RawRecord
   PutFixed64(out, static_cast<std::uint64_t>(raw.received_ns));
   out->push_back(static_cast<char>(raw.transport));
@@ -119,13 +165,22 @@ void EncodeRecord(const Record& r, std::string* out) {
   PutZigZag(out, e.facility);
   PutZigZag(out, e.severity);
   out->push_back(static_cast<char>(e.info_class));
-  PutString(out, e.host);
-  PutString(out, e.app);
-  PutString(out, e.procid);
-  PutString(out, e.msgid);
-  PutString(out, e.format);
-  // The message is usually the tail of the raw bytes: then only its length is stored.
   const std::string_view rb = raw.bytes;
+  std::size_t from = 0;
+  if (version == kRecordFormatV1) {
+    PutString(out, e.host);
+    PutString(out, e.app);
+    PutString(out, e.procid);
+    PutString(out, e.msgid);
+    PutString(out, e.format);
+  } else {
+    PutRawOrString(out, rb, e.host, &from);
+    PutRawOrString(out, rb, e.app, &from);
+    PutRawOrString(out, rb, e.procid, &from);
+    PutRawOrString(out, rb, e.msgid, &from);
+    PutFormat(out, e.format);
+  }
+  // The message is usually the tail of the raw bytes: then only its length is stored.
   if (rb.size() >= e.message.size() && rb.substr(rb.size() - e.message.size()) == e.message) {
     PutVarint(out, (std::uint64_t{e.message.size()} << 1) | 1);
   } else {
@@ -134,11 +189,21 @@ void EncodeRecord(const Record& r, std::string* out) {
   }
   PutVarint(out, e.fields.size());
   for (const Field& f : e.fields) {
-    PutString(out, f.key);
-    PutString(out, f.value);
+    if (version == kRecordFormatV1) {
+      PutString(out, f.key);
+      PutString(out, f.value);
+    } else {
+      PutRawOrString(out, rb, f.key, &from);
+      PutRawOrString(out, rb, f.value, &from);
+    }
   }
   // Extensions (tag, length, bytes)* follow: AppendChainExt.
 }
+
+}  // namespace
+
+void EncodeRecord(const Record& r, std::string* out) { Encode(r, out, kRecordFormatV2); }
+void EncodeRecordV1(const Record& r, std::string* out) { Encode(r, out, kRecordFormatV1); }
 
 void AppendChainExt(std::string_view salt, const Hash& hash, std::string* out) {
   PutVarint(out, kExtChainSalt);
@@ -154,9 +219,10 @@ Status DecodeRecord(std::string_view value, Record* r, ChainExt* ext) {
   };
   std::uint8_t version;
   if (!in.GetByte(&version)) return bad("empty");
-  if (version != kRecordFormatV1) {
+  if (version != kRecordFormatV1 && version != kRecordFormatV2) {
     return bad("unknown format version " + std::to_string(version));
   }
+  const bool v1 = version == kRecordFormatV1;
   RawRecord& raw = r->raw;
   Event& e = r->event;
   std::uint64_t u;
@@ -183,9 +249,34 @@ Status DecodeRecord(std::string_view value, Record* r, ChainExt* ext) {
   e.severity = static_cast<int>(severity);
   if (!in.GetByte(&b) || b < 1 || b > 3) return bad("bad info_class");
   e.info_class = static_cast<InfoClass>(b);
-  if (!in.GetString(&e.host) || !in.GetString(&e.app) || !in.GetString(&e.procid) ||
-      !in.GetString(&e.msgid) || !in.GetString(&e.format)) {
-    return bad("truncated event");
+  const std::string_view rb = raw.bytes;
+  // A version 2 string: inline, or (offset, length) into the raw bytes (FORMAT.md).
+  auto get = [&](std::string* s) {
+    if (v1) return in.GetString(s);
+    std::uint64_t v;
+    if (!in.GetVarint(&v)) return false;
+    if ((v & 1) == 0) return in.GetBytes(v >> 1, s);
+    std::uint64_t n;
+    const std::uint64_t off = v >> 1;
+    if (!in.GetVarint(&n) || off > rb.size() || n > rb.size() - off) return false;
+    s->assign(rb.data() + off, n);
+    return true;
+  };
+  if (!get(&e.host) || !get(&e.app) || !get(&e.procid) || !get(&e.msgid)) {
+    return bad("truncated event or bad reference");
+  }
+  if (v1) {
+    if (!in.GetString(&e.format)) return bad("truncated event");
+  } else {
+    std::uint64_t code;
+    if (!in.GetVarint(&code)) return bad("truncated event");
+    if (code == 0) {
+      if (!in.GetString(&e.format)) return bad("truncated event");
+    } else if (code <= std::size(kFormatCodes)) {
+      e.format.assign(kFormatCodes[code - 1]);
+    } else {
+      return bad("unknown format code " + std::to_string(code));
+    }
   }
   std::uint64_t message_len;
   if (!in.GetVarint(&message_len)) return bad("truncated message");
@@ -201,7 +292,7 @@ Status DecodeRecord(std::string_view value, Record* r, ChainExt* ext) {
   if (!in.GetVarint(&nfields) || nfields > value.size() / 2) return bad("bad field count");
   e.fields.resize(nfields);
   for (Field& f : e.fields) {
-    if (!in.GetString(&f.key) || !in.GetString(&f.value)) return bad("truncated field");
+    if (!get(&f.key) || !get(&f.value)) return bad("truncated field or bad reference");
   }
   if (ext != nullptr) *ext = ChainExt();
   while (!in.done()) {  // extensions: unknown tags are skipped

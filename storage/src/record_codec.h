@@ -13,9 +13,24 @@
 namespace mamori::storage::internal {
 
 inline constexpr std::uint8_t kRecordFormatV1 = 1;
+// Version 2 (written since v1 was): host, app, procid, msgid and field keys/values that occur in
+// the raw bytes are stored as (offset, length) into them, and known format names as a code.
+inline constexpr std::uint8_t kRecordFormatV2 = 2;
 
-// Appends the encoding of r.raw and r.event to *out (r.seq is the key, not part of the value).
+// Appends the encoding of r.raw and r.event to *out (r.seq is the key, not part of the value),
+// in the current version (2).
 void EncodeRecord(const Record& r, std::string* out);
+// The same in version 1, which stores every string in full (stores written before version 2;
+// tests use it to check that such values still decode).
+void EncodeRecordV1(const Record& r, std::string* out);
+
+// Names of parser formats stored as a code in version 2: code k (1-based) is kFormatCodes[k-1].
+// Append-only: a code, once written, must keep its meaning forever (storage/FORMAT.md).
+inline constexpr std::string_view kFormatCodes[] = {
+    "rfc3164", "rfc5424",     "unparsed",     "json",        "kv",         "cef",
+    "leef",    "http_access", "apache_error", "nginx_error", "sshd",       "sudo",
+    "su",      "pam",         "linux_user",   "auditd",      "iptables",   "windows",
+    "snare",   "cisco_asa",   "fortigate",    "panos",       "checkpoint", "pfsense"};
 
 // Extension tags (FORMAT.md, "Extensions").
 inline constexpr std::uint64_t kExtChainSalt = 1;  // kSaltBytes random bytes

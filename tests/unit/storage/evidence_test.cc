@@ -296,6 +296,57 @@ TEST_F(EvidenceTest, ReorderedRecordsNameTheFirstSeq) {
   ExpectFailure(Verify(), VerifyFailure::kChain, 5);
 }
 
+// A store written before record value version 2 (every value in version 1) reads, searches and
+// verifies unchanged, also when new (version 2) records are appended to it.
+TEST_F(EvidenceTest, StoreOfVersion1RecordsStillReadsAndVerifies) {
+  Build();
+  std::vector<std::string> v2_values;
+  {
+    RawDb db(DbDir());
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+      Record r;
+      internal::ChainExt ext;
+      const std::string v2 = db.Rec(s);
+      v2_values.push_back(v2);
+      ASSERT_TRUE(internal::DecodeRecord(v2, &r, &ext).ok());
+      ASSERT_EQ(v2[0], internal::kRecordFormatV2);
+      std::string v1;
+      internal::EncodeRecordV1(r, &v1);
+      internal::AppendChainExt(ext.salt, ext.hash, &v1);
+      ASSERT_NE(v1, v2);
+      db.PutRec(s, v1);
+    }
+  }
+  VerifyReport rep = Verify();
+  ASSERT_TRUE(rep.ok()) << VerifyReportToText(rep);
+  EXPECT_EQ(rep.records, 20u);
+  {
+    auto store = Open();
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+      auto got = store->Get(s);
+      ASSERT_TRUE(got.ok() && got->has_value());
+      Record want;
+      ASSERT_TRUE(internal::DecodeRecord(v2_values[s - 1], &want).ok());
+      EXPECT_EQ((*got)->raw.bytes, want.raw.bytes);
+      EXPECT_EQ((*got)->event.host, "web-01");
+      EXPECT_EQ((*got)->event.message, "msg-" + std::to_string(s));
+      EXPECT_EQ((*got)->event.app, want.event.app);
+      EXPECT_EQ((*got)->event.format, want.event.format);
+    }
+    Query q;
+    q.host = "web-01";
+    q.limit = 100;
+    auto page = store->Search(q);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->records.size(), 20u);
+    AppendN(*store, 5);  // version 2 after version 1, one chain
+    Checkpoint(*store);
+  }
+  rep = Verify();
+  ASSERT_TRUE(rep.ok()) << VerifyReportToText(rep);
+  EXPECT_EQ(rep.records, 25u);
+}
+
 // A forger rewrites record 15 and recomputes the chain from there to the end, so that every
 // record matches its stored hash. The signed checkpoint at seq 20 no longer matches.
 TEST_F(EvidenceTest, RecomputedChainIsCaughtByCheckpoints) {

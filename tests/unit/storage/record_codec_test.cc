@@ -51,10 +51,111 @@ TEST(RecordCodecTest, RoundTrip) {
   const Record in = FullRecord();
   std::string enc;
   EncodeRecord(in, &enc);
-  EXPECT_EQ(static_cast<std::uint8_t>(enc[0]), kRecordFormatV1);
+  EXPECT_EQ(static_cast<std::uint8_t>(enc[0]), kRecordFormatV2);
   Record out;
   ASSERT_TRUE(DecodeRecord(enc, &out).ok());
   ExpectSame(in, out);
+}
+
+// A syslog line as the collector stores it: host, app and procid are in the raw bytes.
+Record SyslogRecord() {
+  Record r = storage::testing::MakeRecord(7, "bench-hdfs-2", "");
+  r.raw.bytes =
+      "<155>Nov 27 04:26:03 bench-hdfs-2 HDFS[1016]: PacketResponder 2 for block "
+      "blk_69184 terminating user=alice src=10.0.0.7";
+  r.raw.listener = "syslog-tcp";
+  r.raw.peer = "127.0.0.1:35698";
+  r.event.app = "HDFS";
+  r.event.procid = "1016";
+  r.event.format = "rfc3164";
+  r.event.message = r.raw.bytes.substr(46);
+  r.event.fields = {{"user", "alice"}, {"src", "10.0.0.7"}, {"x", "not in raw"}};
+  return r;
+}
+
+TEST(RecordCodecTest, Version2ReferencesTheRawBytesAndIsSmaller) {
+  const Record in = SyslogRecord();
+  std::string v1, v2;
+  EncodeRecordV1(in, &v1);
+  EncodeRecord(in, &v2);
+  EXPECT_EQ(static_cast<std::uint8_t>(v1[0]), kRecordFormatV1);
+  EXPECT_EQ(static_cast<std::uint8_t>(v2[0]), kRecordFormatV2);
+  // host (12), app (4), procid (4), "user", "alice", "src", "10.0.0.7" become 2-byte references;
+  // the format a 1-byte code.
+  EXPECT_LE(v2.size() + 35, v1.size()) << v1.size() << " vs " << v2.size();
+  Record out1, out2;
+  ASSERT_TRUE(DecodeRecord(v1, &out1).ok());
+  ASSERT_TRUE(DecodeRecord(v2, &out2).ok());
+  ExpectSame(in, out1);
+  ExpectSame(in, out2);
+}
+
+TEST(RecordCodecTest, Version1ValuesStillDecode) {
+  for (Record in : {FullRecord(), SyslogRecord()}) {
+    in.event.format = "some-future-parser";  // not in the code table: stored inline in v2
+    std::string v1, v2;
+    EncodeRecordV1(in, &v1);
+    EncodeRecord(in, &v2);
+    for (const std::string& enc : {v1, v2}) {
+      Record out;
+      ASSERT_TRUE(DecodeRecord(enc, &out).ok());
+      ExpectSame(in, out);
+      for (std::size_t n = 0; n < enc.size(); ++n) {
+        EXPECT_EQ(DecodeRecord(std::string_view(enc).substr(0, n), &out).code(),
+                  Status::Code::kCorruption)
+            << "version " << int(enc[0]) << ", prefix of " << n << " bytes";
+      }
+    }
+  }
+}
+
+TEST(RecordCodecTest, Version2StringsThatRepeatOrOverlapAndEveryFormatCode) {
+  Record in = SyslogRecord();
+  in.event.host = "alice";  // occurs after the app: found by the second search from the start
+  in.event.msgid = "";
+  in.event.fields = {{"user", "alice"}, {"user", "alice"}, {"a", "b"}, {"", ""}};
+  for (std::string_view f : kFormatCodes) {
+    in.event.format = std::string(f);
+    std::string enc;
+    EncodeRecord(in, &enc);
+    Record out;
+    ASSERT_TRUE(DecodeRecord(enc, &out).ok());
+    ExpectSame(in, out);
+  }
+}
+
+TEST(RecordCodecTest, Version2ReferenceOutsideTheRawBytesOrUnknownCodeIsCorruption) {
+  Record in = SyslogRecord();
+  in.event.fields.clear();
+  std::string enc;
+  EncodeRecord(in, &enc);
+  const std::size_t raw_end = enc.find(in.raw.bytes) + in.raw.bytes.size();
+  // The host "bench-hdfs-2" is at offset 21 of the raw bytes: varint (21 << 1) | 1, length 12.
+  const std::size_t host_at = enc.find("\x2b\x0c", raw_end);
+  ASSERT_NE(host_at, std::string::npos);
+  for (std::size_t len : {in.raw.bytes.size() - 20, in.raw.bytes.size(), std::size_t{127}}) {
+    std::string bad = enc;
+    bad[host_at + 1] = static_cast<char>(len);  // 21 + len runs past the raw bytes
+    Record out;
+    EXPECT_EQ(DecodeRecord(bad, &out).code(), Status::Code::kCorruption) << len;
+  }
+
+  // Empty host, app, procid, msgid: four 0 bytes after event time (8), time flags, facility,
+  // severity and class (1 each), then the format code (1: rfc3164).
+  in.event.host.clear();
+  in.event.app.clear();
+  in.event.procid.clear();
+  EncodeRecord(in, &(enc = std::string()));
+  const std::size_t code_at = raw_end + 8 + 4 + 4;
+  ASSERT_EQ(enc.substr(code_at - 4, 5), std::string("\0\0\0\0\x01", 5));
+  for (char code : {'\x19', '\x7f'}) {  // 25 = one past the table; 127
+    std::string bad = enc;
+    bad[code_at] = code;
+    Record out;
+    Status s = DecodeRecord(bad, &out);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption);
+    EXPECT_NE(s.message().find("unknown format code"), std::string::npos) << s.message();
+  }
 }
 
 TEST(RecordCodecTest, EveryTruncationIsCorruptionNotACrash) {
@@ -95,11 +196,11 @@ TEST(RecordCodecTest, MessageThatEndsTheRawBytesIsStoredAsAReference) {
 TEST(RecordCodecTest, UnknownVersionAndGarbage) {
   std::string enc;
   EncodeRecord(FullRecord(), &enc);
-  enc[0] = 2;
+  enc[0] = 3;
   Record out;
   Status s = DecodeRecord(enc, &out);
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
-  EXPECT_NE(s.message().find("version 2"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("version 3"), std::string::npos) << s.message();
 
   // A huge length must not allocate or read out of bounds.
   const std::string huge = std::string("\x01", 1) + std::string(8, '\0') + '\0' + '\0' + '\0' +
@@ -109,7 +210,7 @@ TEST(RecordCodecTest, UnknownVersionAndGarbage) {
   std::uint32_t x = 12345;
   for (int i = 0; i < 2000; ++i) {
     std::string v(1 + i % 64, '\0');
-    v[0] = 1;
+    v[0] = static_cast<char>(1 + i % 2);  // versions 1 and 2
     for (std::size_t k = 1; k < v.size(); ++k) {
       x = x * 1103515245 + 12345;
       v[k] = static_cast<char>(x >> 16);
