@@ -4,6 +4,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 
 #include "keys.h"
 #include "mamori/storage/evidence_store.h"
@@ -36,6 +38,61 @@ bool DecodeTombstone(std::string_view v, ChainItem* item) {
     std::copy(v.begin() + 40, v.end(), reinterpret_cast<char*>(item->hash.data()));
   return true;
 }
+
+// Removes disposed-of records from the index entries of one index CF. An entry may stand for
+// several records (FORMAT.md, "Index entries"): it is found by its (prefix, time, first seq) key
+// at or before the record's position, and rewritten without the record (or deleted when none is
+// left) when Apply writes the disposal batch. A record without an entry is left alone.
+class IndexEditor {
+ public:
+  IndexEditor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf)
+      : cf_(cf), it_(db->NewIterator(rocksdb::ReadOptions(), cf)) {}
+
+  void Remove(std::string_view prefix, std::int64_t time_ns, std::uint64_t seq) {
+    std::string probe(prefix);
+    internal::PutTimeSeq(&probe, time_ns, seq);
+    it_->SeekForPrev(probe);
+    if (!it_->Valid()) return;
+    const std::string_view k = it_->key().ToStringView();
+    if (k.size() != prefix.size() + 16 || k.substr(0, prefix.size()) != prefix ||
+        k.substr(prefix.size(), 8) != std::string_view(probe).substr(prefix.size(), 8)) {
+      return;  // no entry with this prefix and time at or before the position
+    }
+    auto [e, added] = edits_.try_emplace(std::string(k));
+    if (added) {
+      const std::uint64_t first = GetBigEndian64(k.data() + prefix.size() + 8);
+      if (!internal::DecodeSeqs(first, it_->value().ToStringView(), &e->second.seqs)) {
+        edits_.erase(e);  // a malformed entry is left as it is
+        return;
+      }
+      e->second.prefix_len = prefix.size();
+    }
+    auto& seqs = e->second.seqs;
+    seqs.erase(std::remove(seqs.begin(), seqs.end(), seq), seqs.end());
+  }
+
+  void Apply(rocksdb::WriteBatch* batch) {
+    for (auto& [key, edit] : edits_) {
+      batch->Delete(cf_, key);
+      if (edit.seqs.empty()) continue;
+      std::string k = key.substr(0, edit.prefix_len + 8);
+      PutBigEndian64(&k, edit.seqs.front());
+      std::string v;
+      internal::PutSeqDeltas(&v, edit.seqs.data(), edit.seqs.size());
+      batch->Put(cf_, k, v);
+    }
+  }
+  rocksdb::Status status() const { return it_->status(); }
+
+ private:
+  struct Edit {
+    std::size_t prefix_len = 0;
+    std::vector<std::uint64_t> seqs;
+  };
+  rocksdb::ColumnFamilyHandle* cf_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::map<std::string, Edit> edits_;
+};
 
 bool DecodeHead(std::string_view v, ChainHead* head) {
   if (v.size() != 40) return false;
@@ -149,6 +206,7 @@ Result<std::vector<LogEntry>> EvidenceStore::Dispose(const RetentionPolicy& poli
     e.id = next_entry_id_;
     e.time_ns = now_ns;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->records));
+    IndexEditor time_idx(db_, cf_->time_idx), host_idx(db_, cf_->host_idx);
     bool more = false;
     for (it->Seek(internal::RecordKey(resume)); it->Valid(); it->Next()) {
       if (it->key().size() != 8) continue;
@@ -167,14 +225,11 @@ Result<std::vector<LogEntry>> EvidenceStore::Dispose(const RetentionPolicy& poli
         break;
       }
       const Hash digest = hasher.RecordDigest(r.raw, r.event.info_class, ext.salt);
-      std::string k;
       batch.Delete(cf_->records, it->key());
-      internal::PutTimeSeq(&k, r.event.event_time_ns, seq);
-      batch.Delete(cf_->time_idx, k);
-      k.clear();
-      internal::PutHostPrefix(&k, r.event.host);
-      internal::PutTimeSeq(&k, r.event.event_time_ns, seq);
-      batch.Delete(cf_->host_idx, k);
+      time_idx.Remove("", r.event.event_time_ns, seq);
+      std::string host_prefix;
+      internal::PutHostPrefix(&host_prefix, r.event.host);
+      host_idx.Remove(host_prefix, r.event.event_time_ns, seq);
       batch.Put(cf_->disposed, it->key(), EncodeTombstone(digest, e.id, ext));
       set_hash.Update(it->key().ToStringView());
       if (e.count == 0) e.first = seq;
@@ -184,8 +239,12 @@ Result<std::vector<LogEntry>> EvidenceStore::Dispose(const RetentionPolicy& poli
       e.last_hash = ext.has_hash ? ext.hash : kZeroHash;
     }
     if (!it->status().ok()) return FromRocks(it->status(), "scanning for expired records");
+    if (!time_idx.status().ok()) return FromRocks(time_idx.status(), "reading time index");
+    if (!host_idx.status().ok()) return FromRocks(host_idx.status(), "reading host index");
     it.reset();
     if (e.count == 0) break;
+    time_idx.Apply(&batch);
+    host_idx.Apply(&batch);
     e.set = set_hash.Final();
     SignEntry(key, &e);
     batch.Put(cf_->evidence, internal::RecordKey(e.id), e.Line());

@@ -123,9 +123,10 @@ struct Matcher {
 
 // Where a search walks: keys in [lower, target] of one index, newest (target) first.
 struct IndexRange {
-  std::string prefix;  // host_idx: the host's prefix; time_idx: empty
-  std::string lower;   // prefix + from_ns (inclusive), or just the prefix
-  std::string target;  // the newest key allowed: below to_ns (exclusive) and the cursor
+  std::string prefix;             // host_idx: the host's prefix; time_idx: empty
+  std::string lower;              // prefix + from_ns (inclusive), or just the prefix
+  std::string target;             // the newest key allowed: below to_ns (exclusive) and the cursor
+  std::optional<IndexPos> upper;  // the newest position allowed (target's), if bounded
 };
 
 IndexRange MakeRange(const Query& q) {
@@ -141,6 +142,7 @@ IndexRange MakeRange(const Query& q) {
     if (!upper || PosLess(c, *upper)) upper = c;
   }
   r.target = r.prefix;
+  r.upper = upper;
   if (upper) {
     internal::PutTimeSeq(&r.target, upper->time_ns, upper->seq);
   } else {
@@ -305,13 +307,16 @@ Status EvidenceStore::OpenDb() {
 Status EvidenceStore::LoadNextSeq() {
   std::string format;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_->meta, internal::kMetaFormat, &format);
-  if (s.IsNotFound() && !options_.read_only) {
-    s = db_->Put(rocksdb::WriteOptions(), cf_->meta, internal::kMetaFormat, "1");
-    if (!s.ok()) return FromRocks(s, "writing store format");
-  } else if (!s.ok() && !s.IsNotFound()) {
-    return FromRocks(s, "reading store format");
-  } else if (s.ok() && format != "1") {
+  // Format 2 (FORMAT.md): index entries may stand for several records, and record values may
+  // be version 2. This version reads format 1 stores and marks them 2 when it opens them for
+  // writing, so that older versions, which would miss records in searches, refuse them.
+  if (s.ok() && format != "1" && format != "2") {
     return Status::Corruption("store format '" + format + "' is not supported by this version");
+  }
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading store format");
+  if (!options_.read_only && (s.IsNotFound() || format != "2")) {
+    s = db_->Put(rocksdb::WriteOptions(), cf_->meta, internal::kMetaFormat, "2");
+    if (!s.ok()) return FromRocks(s, "writing store format");
   }
 
   std::uint64_t next = 1;
@@ -375,18 +380,14 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
       head.seq = r.seq;
       internal::AppendChainExt(salt, head.hash, &encode_buf_);
     }
-    rocksdb::Status s = batch.Put(cf_->records, key_buf_, encode_buf_);
-    key_buf_.clear();
-    internal::PutTimeSeq(&key_buf_, r.event.event_time_ns, r.seq);
-    if (s.ok()) s = batch.Put(cf_->time_idx, key_buf_, rocksdb::Slice());
-    key_buf_.clear();
-    internal::PutHostPrefix(&key_buf_, r.event.host);
-    internal::PutTimeSeq(&key_buf_, r.event.event_time_ns, r.seq);
-    if (s.ok()) s = batch.Put(cf_->host_idx, key_buf_, rocksdb::Slice());
-    if (!s.ok()) {
+    if (rocksdb::Status s = batch.Put(cf_->records, key_buf_, encode_buf_); !s.ok()) {
       for (Record& x : records) x.seq = 0;
       return FromRocks(s, "building write batch");
     }
+  }
+  if (Status st = PutIndexEntries(records); !st.ok()) {
+    for (Record& x : records) x.seq = 0;
+    return st;
   }
   key_buf_.clear();
   internal::PutBigEndian64(&key_buf_, seq);
@@ -412,6 +413,54 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
   }
   next_seq_.store(seq, std::memory_order_release);
   return Status::Ok();
+}
+
+// One time_idx entry per distinct event time of the batch and one host_idx entry per distinct
+// (host, event time): the entry's key holds the first seq, its value the others (FORMAT.md,
+// "Index entries"). Syslog times have a resolution of a second, so at high rates most records of
+// a batch share a handful of times: a few entries instead of two per record, each a skiplist
+// insert in the memtable, bytes in the WAL, and an SST entry to flush and compact.
+// Positions of two entries never interleave: an entry only holds seqs of one batch.
+Status EvidenceStore::PutIndexEntries(const std::vector<Record>& records) {
+  rocksdb::WriteBatch& batch = *batch_;
+  const std::size_t n = records.size();
+  auto time_of = [&](std::uint32_t i) { return records[i].event.event_time_ns; };
+  auto host_of = [&](std::uint32_t i) { return std::string_view(records[i].event.host); };
+  // Stable sorts keep the seqs of equal keys ascending (records are in seq order).
+  auto put_groups = [&](rocksdb::ColumnFamilyHandle* cf, bool by_host) -> Status {
+    for (std::size_t i = 0; i < n;) {
+      const std::uint32_t a = order_[i];
+      std::size_t j = i + 1;
+      while (j < n && time_of(order_[j]) == time_of(a) &&
+             (!by_host || host_of(order_[j]) == host_of(a))) {
+        ++j;
+      }
+      seqs_.clear();
+      for (std::size_t k = i; k < j; ++k) seqs_.push_back(records[order_[k]].seq);
+      key_buf_.clear();
+      if (by_host) internal::PutHostPrefix(&key_buf_, host_of(a));
+      internal::PutTimeSeq(&key_buf_, time_of(a), seqs_.front());
+      encode_buf_.clear();
+      internal::PutSeqDeltas(&encode_buf_, seqs_.data(), seqs_.size());
+      if (rocksdb::Status s = batch.Put(cf, key_buf_, encode_buf_); !s.ok()) {
+        return FromRocks(s, "building write batch");
+      }
+      i = j;
+    }
+    return Status::Ok();
+  };
+  order_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) order_[i] = static_cast<std::uint32_t>(i);
+  auto by_time = [&](std::uint32_t a, std::uint32_t b) { return time_of(a) < time_of(b); };
+  // Usually already in time order (one syslog second per batch, say): no sort needed then.
+  if (!std::is_sorted(order_.begin(), order_.end(), by_time)) {
+    std::stable_sort(order_.begin(), order_.end(), by_time);
+  }
+  if (Status s = put_groups(cf_->time_idx, false); !s.ok()) return s;
+  // From time order, a stable sort by host gives (host, time, seq) order.
+  std::stable_sort(order_.begin(), order_.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return host_of(a) < host_of(b); });
+  return put_groups(cf_->host_idx, true);
 }
 
 Result<std::optional<Record>> EvidenceStore::Get(std::uint64_t seq) const {
@@ -462,6 +511,38 @@ Status EvidenceStore::Scan(const Query& q, const rocksdb::Snapshot* snap, Search
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index));
   it->SeekForPrev(target);
 
+  // The positions of the current index entry not visited yet (seqs ascending; visited from the
+  // back, newest first), and their event time. An entry may hold many positions (FORMAT.md).
+  std::vector<std::uint64_t> group;
+  std::int64_t group_time = 0;
+  auto has_more = [&] { return !group.empty() || it->Valid(); };
+  // The next position, newest first: false at the end (or on an iterator error).
+  auto next = [&](IndexPos* pos, Status* err) {
+    while (group.empty()) {
+      if (!it->Valid()) return false;
+      const rocksdb::Slice k = it->key();
+      if (k.size() != prefix.size() + 16) {
+        *err = Status::Corruption("index key has a bad size");
+        return false;
+      }
+      const char* suffix = k.data() + prefix.size();
+      group_time = internal::UnbiasTime(internal::GetBigEndian64(suffix));
+      if (!internal::DecodeSeqs(internal::GetBigEndian64(suffix + 8), it->value().ToStringView(),
+                                &group)) {
+        *err = Status::Corruption("index entry has a bad value");
+        return false;
+      }
+      // Only the first entry (the one at the target) can hold positions past the bound.
+      if (range.upper && group_time == range.upper->time_ns) {
+        while (!group.empty() && group.back() > range.upper->seq) group.pop_back();
+      }
+      it->Prev();
+    }
+    *pos = {group_time, group.back()};
+    group.pop_back();
+    return true;
+  };
+
   constexpr std::size_t kChunk = 256;
   std::vector<IndexPos> chunk;
   std::vector<std::string> keys;
@@ -470,21 +551,21 @@ Status EvidenceStore::Scan(const Query& q, const rocksdb::Snapshot* snap, Search
   std::vector<rocksdb::Status> statuses(kChunk);
   std::size_t scanned = 0;
   Record scratch;
-  while (it->Valid()) {
+  while (has_more()) {
     const std::size_t want = q.limit - page->records.size();
     std::size_t n = matcher.HasFilters() ? kChunk : std::min(kChunk, want);
     n = std::max<std::size_t>(1, std::min(n, options_.max_scan_per_search - scanned));
     chunk.clear();
     keys.clear();
-    for (; it->Valid() && chunk.size() < n; it->Prev()) {
-      const rocksdb::Slice k = it->key();
-      if (k.size() != prefix.size() + 16) return Status::Corruption("index key has a bad size");
-      const char* suffix = k.data() + prefix.size();
-      chunk.push_back({internal::UnbiasTime(internal::GetBigEndian64(suffix)),
-                       internal::GetBigEndian64(suffix + 8)});
-      keys.push_back(internal::RecordKey(chunk.back().seq));
+    Status err;
+    IndexPos pos;
+    while (chunk.size() < n && next(&pos, &err)) {
+      chunk.push_back(pos);
+      keys.push_back(internal::RecordKey(pos.seq));
     }
+    if (!err.ok()) return err;
     if (!it->status().ok()) return FromRocks(it->status(), "scanning index");
+    if (chunk.empty()) break;
     scanned += chunk.size();
     key_slices.assign(keys.begin(), keys.end());
     db_->MultiGet(ro, cf_->records, chunk.size(), key_slices.data(), values.data(),
@@ -506,13 +587,13 @@ Status EvidenceStore::Scan(const Query& q, const rocksdb::Snapshot* snap, Search
       scratch = Record();
       if (page->records.size() == q.limit) {
         if (!it->status().ok()) return FromRocks(it->status(), "scanning index");
-        const bool more = i + 1 < chunk.size() || it->Valid();
+        const bool more = i + 1 < chunk.size() || has_more();
         if (more) page->next_cursor = internal::EncodeCursor(chunk[i]);
         for (std::size_t j = i + 1; j < chunk.size(); ++j) values[j].Reset();
         return Status::Ok();
       }
     }
-    if (scanned >= options_.max_scan_per_search && it->Valid()) {
+    if (scanned >= options_.max_scan_per_search && has_more()) {
       page->next_cursor = internal::EncodeCursor(chunk.back());
       return Status::Ok();
     }

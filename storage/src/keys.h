@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mamori::storage::internal {
 
@@ -61,6 +62,45 @@ inline void PutHostPrefix(std::string* out, std::string_view host) {
 inline void PutTimeSeq(std::string* out, std::int64_t time_ns, std::uint64_t seq) {
   PutBigEndian64(out, BiasTime(time_ns));
   PutBigEndian64(out, seq);
+}
+
+// Index entry values (FORMAT.md, "Index entries"): an entry stands for the position in its key
+// and, when its value is not empty, for more positions with the same event time (and host):
+// their seqs, each as a varint delta (>= 1) to the previous one. Appends `seqs[1..n)` to *out.
+inline void PutSeqDeltas(std::string* out, const std::uint64_t* seqs, std::size_t n) {
+  for (std::size_t i = 1; i < n; ++i) {
+    std::uint64_t v = seqs[i] - seqs[i - 1];
+    while (v >= 0x80) {
+      out->push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out->push_back(static_cast<char>(v));
+  }
+}
+
+// The seqs of an index entry, ascending: `first` (from its key), then those of `value`.
+// False if the value is malformed (a truncated varint, a delta of 0, an overflow).
+inline bool DecodeSeqs(std::uint64_t first, std::string_view value,
+                       std::vector<std::uint64_t>* seqs) {
+  seqs->clear();
+  seqs->push_back(first);
+  std::size_t i = 0;
+  while (i < value.size()) {
+    std::uint64_t d = 0;
+    bool done = false;
+    for (int shift = 0; shift <= 63 && i < value.size(); shift += 7) {
+      const auto b = static_cast<unsigned char>(value[i++]);
+      if (shift == 63 && b > 1) return false;
+      d |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) {
+        done = true;
+        break;
+      }
+    }
+    if (!done || d == 0 || seqs->back() > UINT64_MAX - d) return false;
+    seqs->push_back(seqs->back() + d);
+  }
+  return true;
 }
 
 // A position in index order: (event time, seq).

@@ -280,6 +280,119 @@ TEST_F(EvidenceStoreTest, PagingWithinATimeRange) {
   }
 }
 
+// Records of one batch that share an event time (and host) share one index entry; entries of
+// different batches with the same time never interleave, so (time, seq) order and cursors hold.
+TEST_F(EvidenceStoreTest, RecordsSharingATimeShareAnIndexEntry) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    for (int b = 0; b < 3; ++b) {
+      std::vector<Record> batch;
+      for (int i = 0; i < 100; ++i) {
+        batch.push_back(MakeRecord(kT0 + (i % 2) * kSecond, std::string(1, 'a' + i % 3), "m"));
+      }
+      Append(*store, batch);
+    }
+    for (const std::string host : {"", "a", "c"}) {
+      for (std::size_t limit : {1u, 3u, 64u, 1000u}) {
+        Query q;
+        q.host = host;
+        q.limit = limit;
+        std::vector<Record> all = SearchAll(*store, q);
+        ASSERT_EQ(all.size(), host.empty()  ? 300u
+                              : host == "a" ? 102u
+                                            : 99u)
+            << host << " " << limit;
+        for (std::size_t i = 1; i < all.size(); ++i) {
+          const auto& a = all[i - 1];
+          const auto& b = all[i];
+          EXPECT_TRUE(a.event.event_time_ns > b.event.event_time_ns ||
+                      (a.event.event_time_ns == b.event.event_time_ns && a.seq > b.seq));
+          if (!host.empty()) EXPECT_EQ(b.event.host, host);
+        }
+      }
+    }
+    Query q;  // a time range ending inside the shared entries of the newest time
+    q.from_ns = kT0;
+    q.to_ns = kT0 + kSecond;
+    EXPECT_EQ(SearchAll(*store, q).size(), 150u);
+  }
+  // 3 batches x 2 times in time_idx; x 3 hosts in host_idx.
+  rocksdb::DBOptions o;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, dir_.path() + "/db", &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(o, dir_.path() + "/db", descs, &handles, &db).ok());
+  std::map<std::string, int> entries;
+  for (auto* h : handles) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++entries[h->GetName()];
+  }
+  std::string format;
+  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(),
+                      handles[std::find(names.begin(), names.end(), "meta") - names.begin()],
+                      "format", &format)
+                  .ok());
+  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+  EXPECT_EQ(entries["records"], 300);
+  EXPECT_EQ(entries["time_idx"], 6);
+  EXPECT_EQ(entries["host_idx"], 18);
+  EXPECT_EQ(format, "2");
+}
+
+// A format 1 store (one index entry per record, written before entries were shared) is read
+// as it is, and marked format 2 when opened for writing; an unknown format is refused.
+TEST_F(EvidenceStoreTest, Format1StoreIsReadAndMarkedFormat2) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    std::vector<Record> batch;
+    for (int i = 0; i < 20; ++i) batch.push_back(MakeRecord(kT0 + i, "h", std::to_string(i)));
+    Append(*store, batch);  // distinct times: one entry per record, as format 1 wrote them
+  }
+  auto set_format = [&](const std::string& v) {
+    rocksdb::DBOptions o;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, dir_.path() + "/db", &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.path() + "/db", descs, &handles, &db).ok());
+    for (auto* h : handles) {
+      if (h->GetName() == "meta") {
+        EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), h, "format", v).ok());
+      }
+    }
+    for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  };
+  set_format("1");
+  {
+    auto ro = Open(/*read_only=*/true);
+    ASSERT_TRUE(ro);
+    EXPECT_EQ(SearchAll(*ro, Query{}).size(), 20u);
+  }
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    Query q;
+    q.limit = 3;
+    EXPECT_EQ(SearchAll(*store, q).size(), 20u);
+  }
+  set_format("3");
+  StoreOptions o;
+  o.dir = dir_.path() + "/db";
+  auto refused = EvidenceStore::Open(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("store format '3'"), std::string::npos)
+      << refused.status().ToString();
+}
+
 TEST_F(EvidenceStoreTest, HostIndexDoesNotConfuseHostsSharingAPrefix) {
   auto store = Open();
   ASSERT_TRUE(store);

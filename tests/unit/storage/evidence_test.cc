@@ -722,6 +722,54 @@ TEST_F(EvidenceTest, DisposalPurgesExpiredClassAndKeepsTheChainVerifiable) {
   ExpectFailure(Verify(), VerifyFailure::kCheckpoint, 10);
 }
 
+// Records of a batch that share an event time share one index entry (FORMAT.md): disposing of
+// some of them rewrites the entry (also when its first seq goes), and searches see exactly the
+// rest, in order, on both indexes, page by page.
+TEST_F(EvidenceTest, DisposalOfPartOfASharedIndexEntry) {
+  const std::int64_t now = kT0 + 1000 * kSecond;
+  auto store = Open();
+  for (int b = 0; b < 2; ++b) {  // two batches with the same times
+    std::vector<Record> batch;
+    for (int i = 0; i < 30; ++i) {
+      Record r = MakeRecord(kT0 + (i % 2) * kSecond, i % 3 ? "web-01" : "db-01", "m");
+      r.event.info_class = i % 4 == 0 ? InfoClass::kI : InfoClass::kIII;
+      batch.push_back(std::move(r));
+    }
+    ASSERT_TRUE(store->Append(batch).ok());
+  }
+  RetentionPolicy p;
+  p.max_age_ns = {500 * kSecond, 0, 0};
+  p.max_records_per_disposal = 7;  // several disposal batches, each rewriting entries again
+  auto d = store->Dispose(p, *key_, now);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  std::size_t disposed = 0;
+  for (const auto& e : *d) disposed += e.count;
+  EXPECT_EQ(disposed, 16u);  // i = 0, 4, ..., 28 in each batch
+  for (const std::string host : {"", "web-01", "db-01"}) {
+    for (std::size_t limit : {1u, 4u, 100u}) {
+      std::vector<std::pair<std::int64_t, std::uint64_t>> want;
+      for (std::uint64_t seq = 1; seq <= 60; ++seq) {
+        const int i = static_cast<int>((seq - 1) % 30);
+        if (i % 4 == 0 || (!host.empty() && host != (i % 3 ? "web-01" : "db-01"))) continue;
+        want.push_back({kT0 + (i % 2) * kSecond, seq});
+      }
+      std::sort(want.rbegin(), want.rend());  // newest first: (time, seq) descending
+      Query q;
+      q.host = host;
+      q.limit = limit;
+      std::vector<std::pair<std::int64_t, std::uint64_t>> got;
+      for (int pages = 0; pages < 1000; ++pages) {
+        auto page = store->Search(q);
+        ASSERT_TRUE(page.ok()) << page.status().ToString();
+        for (const auto& r : page->records) got.push_back({r.event.event_time_ns, r.seq});
+        if (page->next_cursor.empty()) break;
+        q.cursor = page->next_cursor;
+      }
+      EXPECT_EQ(got, want) << "host '" << host << "', limit " << limit;
+    }
+  }
+}
+
 TEST_F(EvidenceTest, DeletedTombstoneIsDetected) {
   {
     auto store = Open();

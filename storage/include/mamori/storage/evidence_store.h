@@ -196,6 +196,7 @@ class EvidenceStore {
   void CloseDb();
   Status LoadNextSeq();
   Status Scan(const Query& q, const rocksdb::Snapshot* snap, SearchPage* page) const;
+  Status PutIndexEntries(const std::vector<Record>& records);
 
   StoreOptions options_;
   rocksdb::DB* db_ = nullptr;
@@ -206,6 +207,8 @@ class EvidenceStore {
   std::string encode_buf_;
   std::string key_buf_;
   std::string salt_buf_;
+  std::vector<std::uint32_t> order_;     // records of a batch in index order (PutIndexEntries)
+  std::vector<std::uint64_t> seqs_;      // the seqs of one index entry
   std::unique_ptr<ChainHasher> hasher_;  // writer thread
 
   mutable std::mutex head_mu_;
