@@ -1,6 +1,7 @@
 // Firewalls with positional or KEY=VALUE bodies: PAN-OS CSV, iptables/netfilter kernel lines,
 // pfSense/OPNsense filterlog.
 #include <array>
+#include <cstring>
 #include <string>
 
 #include "body.h"
@@ -9,6 +10,13 @@ namespace mamori::parsers::internal {
 namespace {
 
 constexpr std::size_t kMaxCsv = 128;
+
+// The position of the first ',' at or after i, or s.size().
+std::size_t NextComma(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return s.size();
+  const void* p = std::memchr(s.data() + i, ',', s.size() - i);
+  return p == nullptr ? s.size() : static_cast<std::size_t>(static_cast<const char*>(p) - s.data());
+}
 
 // Splits a CSV line (RFC 4180 quotes; "" inside quotes) into at most `max` views (the first
 // fields are the same whatever `max`). Quoted fields are returned without their quotes (inner ""
@@ -23,10 +31,10 @@ std::size_t SplitCsv(std::string_view s, std::string_view* f, std::size_t max) {
       }
       f[n++] = s.substr(start, (i < s.size() ? i : s.size()) - start);
       if (i < s.size()) ++i;
-      while (i < s.size() && s[i] != ',') ++i;
+      i = NextComma(s, i);
     } else {
       std::size_t start = i;
-      while (i < s.size() && s[i] != ',') ++i;
+      i = NextComma(s, i);
       f[n++] = s.substr(start, i - start);
     }
     if (i >= s.size()) break;

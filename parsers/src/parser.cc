@@ -146,10 +146,10 @@ bool BySniff(const Body& b, Event* out) {
   std::string_view s = b.full;
   if (s.empty()) return false;
   std::string_view head = s.substr(0, 160);
-  if (internal::FindByLast(head, "CEF:") != std::string_view::npos) {
+  if (internal::FindBy(head, "CEF:", 2) != std::string_view::npos) {
     return Try(internal::ParseCef, b, out);
   }
-  if (internal::FindByLast(head, "LEEF:") != std::string_view::npos) {
+  if (internal::FindBy(head, "LEEF:", 3) != std::string_view::npos) {
     return Try(internal::ParseLeef, b, out);
   }
   if (head.find('%') != std::string_view::npos && Try(internal::ParseCiscoAsa, b, out)) {
@@ -180,7 +180,8 @@ bool BySniff(const Body& b, Event* out) {
     if (Try(internal::ParsePam, b, out)) return true;
   }
   if (equals_head && Try(internal::ParseFortigate, b, out)) return true;
-  if (head.find("MSWinEventLog") != std::string_view::npos && Try(internal::ParseSnare, b, out)) {
+  if (internal::FindBy(head, "MSWinEventLog", 2) != std::string_view::npos &&
+      Try(internal::ParseSnare, b, out)) {
     return true;
   }
   if ((equals && Try(internal::ParseIptables, b, out)) ||
