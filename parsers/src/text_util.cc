@@ -188,6 +188,19 @@ bool ResolveTime(const WallTime& t, std::int64_t received_ns, const ParseContext
   // No year: of the previous, current and next year (of the receive time in the message's zone),
   // take the one that puts the event closest to the receive time. Handles Dec/Jan.
   const int base = UtcYear(received_ns + offset_ns);
+  // The same date a year earlier or later is 365 or 366 days away: when the receive year puts the
+  // event within 182 days of the receipt, the other two years are at least 183 days away and
+  // cannot win (the loop below would pick the receive year too).
+  if (IsValidDate(base, t.month, t.day)) {
+    constexpr std::int64_t k182Days = 182LL * 86'400 * 1'000'000'000;
+    const std::int64_t ns =
+        UnixNsFromUtc(base, t.month, t.day, t.hour, t.minute, second, t.nanos) - offset_ns;
+    if (std::llabs(ns - received_ns) <= k182Days) {
+      *out_ns = ns;
+      *flags |= kTimeYearInferred;
+      return true;
+    }
+  }
   bool found = false;
   std::int64_t best = 0;
   for (int y = base - 1; y <= base + 1; ++y) {
