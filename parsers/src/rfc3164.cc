@@ -1,4 +1,7 @@
 // RFC 3164 (BSD) syslog and the variants real senders produce.
+#include <array>
+#include <cstdint>
+
 #include "mamori/parsers/json.h"
 #include "mamori/parsers/syslog.h"
 #include "text_util.h"
@@ -8,27 +11,40 @@ namespace {
 
 using internal::WallTime;
 
-bool IsHostChar(char c) {
+constexpr bool IsHostChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || internal::IsDigit(c) || c == '.' ||
          c == '-' || c == '_';
 }
 
 // A HOSTNAME candidate: host name or IPv4 characters, or an IPv6 address (hex digits and at
 // least two ':'). A token ending in ':' or holding '[' is a TAG, not a host.
+// Character classes of LooksLikeHost, one table lookup per character.
+enum : std::uint8_t { kHostChar = 1, kV6Char = 2 /* hex digit, '.' or ':' */, kColon = 4 };
+constexpr std::array<std::uint8_t, 256> kHostClasses = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t k = 0;
+    if (IsHostChar(static_cast<char>(c))) k |= kHostChar;
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.') {
+      k |= kV6Char;
+    }
+    if (c == ':') k |= kColon | kV6Char;  // v6: every character is a hex digit, '.' or ':'
+    t[c] = k;
+  }
+  return t;
+}();
+
 bool LooksLikeHost(std::string_view tok) {
   if (tok.empty()) return false;
-  bool plain = true;
+  std::uint8_t all = kHostChar | kV6Char | kColon;  // classes every character had so far
   int colons = 0;
-  bool v6 = true;
   for (char c : tok) {
-    if (!IsHostChar(c)) plain = false;
-    if (c == ':') {
-      ++colons;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                 c == '.')) {
-      v6 = false;
-    }
+    const std::uint8_t k = kHostClasses[static_cast<unsigned char>(c)];
+    all &= k;
+    colons += k >> 2;  // kColon
   }
+  const bool plain = (all & kHostChar) != 0;
+  const bool v6 = (all & kV6Char) != 0;
   return plain || (v6 && colons >= 2 && tok.back() != ':');
 }
 

@@ -10,7 +10,7 @@
 
 namespace mamori::parsers::internal {
 
-inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Reads "<N>" with N in 0..191 (1 to 3 digits) at s[*pos]. Advances *pos past '>' on success.
 bool ReadPri(std::string_view s, std::size_t* pos, int* pri);

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+
 #include "mamori/core/time_util.h"
 #include "mamori/parsers/syslog.h"
 
@@ -189,6 +192,50 @@ TEST(Rfc3164Test, JsonAfterTag) {
   Event bad = Parse3164("<13>Mar  6 16:57:54 web nginx: {not json");
   EXPECT_TRUE(bad.fields.empty());
   EXPECT_EQ(bad.message, "{not json");
+}
+
+// The HOSTNAME rule (host name / IPv4 characters, or an IPv6 address: hex digits, '.' and at
+// least two ':', not ending in ':'), written out plainly: the parser's table-driven check must
+// agree with it on random words.
+bool ReferenceLooksLikeHost(std::string_view tok) {
+  if (tok.empty()) return false;
+  bool plain = true, v6 = true;
+  int colons = 0;
+  for (char c : tok) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-' || c == '_')) {
+      plain = false;
+    }
+    if (c == ':') {
+      ++colons;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                 c == '.')) {
+      v6 = false;
+    }
+  }
+  return plain || (v6 && colons >= 2 && tok.back() != ':');
+}
+
+TEST(Rfc3164Test, HostnameRuleOnRandomWords) {
+  const std::string alphabet = "aFgZ09.-_:[]/@\x80\xff";
+  std::uint64_t state = 0xDEADBEEFCAFEF00Dull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string tok;
+    const bool hexish = next() % 2 == 0;  // IPv6-like words: hex digits, '.' and ':'
+    for (std::size_t n = 1 + next() % 20; n > 0; --n) {
+      tok.push_back(hexish ? "0a9F.:"[next() % 6] : alphabet[next() % alphabet.size()]);
+    }
+    const std::string msg = "<13>Nov 27 02:10:00 " + tok + " sshd[1]: hello";
+    Event e;
+    ASSERT_TRUE(ParseRfc3164(msg, kJune2026, {}, &e)) << msg;
+    EXPECT_EQ(e.host, ReferenceLooksLikeHost(tok) ? tok : "") << msg;
+  }
 }
 
 }  // namespace
