@@ -132,6 +132,11 @@ __attribute__((noinline)) void StageCollect(Pipeline& p, collector::TcpFramer& f
   framer.Feed(wire, &frames);
   const std::int64_t now = SystemClock::Instance().NowNs();
   const std::string peer = "127.0.0.1:40000";
+  // As the daemon's processor (app/src/daemon.cc): metrics counted per read, published once.
+  parsers::Classifier::Tally class_tally;
+  parsers::ParseStats::Tally parse_tally;
+  collector::SourceTracker::Tally source_tally;
+  out->reserve(out->size() + frames.size());  // as TcpSession::MakeRecords
   for (auto& f : frames) {
     Record& r = out->emplace_back();
     r.raw.bytes = std::move(f.bytes);
@@ -143,11 +148,14 @@ __attribute__((noinline)) void StageCollect(Pipeline& p, collector::TcpFramer& f
     parsers::ParseContext ctx;
     ctx.utc_offset_minutes = p.listener.utc_offset_minutes;
     ctx.format = p.listener.format;
-    r.event = parsers::Parse(r.raw, ctx);
-    p.classifier->Classify(&r.event);
-    p.stats->Count(r.event);
-    p.sources->Observe(r);
+    parsers::Parse(r.raw, ctx, &r.event);
+    p.classifier->Classify(&r.event, &class_tally);
+    p.stats->Count(r.event, &parse_tally);
+    p.sources->Observe(r, &source_tally);
   }
+  p.classifier->Publish(&class_tally);
+  p.stats->Publish(&parse_tally);
+  p.sources->Publish(&source_tally);
 }
 
 __attribute__((noinline)) void StageStore(Pipeline& p, std::vector<Record>& batch) {

@@ -120,6 +120,7 @@ Result<std::unique_ptr<SourceTracker>> SourceTracker::Create(
     const SourceConfig& sc = sources[i];
     auto e = std::make_unique<Entry>();
     e->name = sc.name;
+    e->index = i;
     if (!sc.network.empty()) {
       auto n = ParseIpNetwork(sc.network);
       if (!n.ok()) {
@@ -169,10 +170,39 @@ void SourceTracker::Observe(const Record& record) {
     return;
   }
   e->events->Increment();
+  Seen(e, record.raw.received_ns);
+}
+
+void SourceTracker::Observe(const Record& record, Tally* tally) const {
+  Entry* e = Find(record);
+  if (e == nullptr) {
+    ++tally->unknown;
+    return;
+  }
+  if (tally->events.size() != entries_.size()) {
+    tally->events.assign(entries_.size(), 0);
+    tally->newest_ns.assign(entries_.size(), 0);
+  }
+  ++tally->events[e->index];
+  tally->newest_ns[e->index] = std::max(tally->newest_ns[e->index], record.raw.received_ns);
+}
+
+void SourceTracker::Publish(Tally* tally) {
+  if (tally->unknown > 0) unknown_->Increment(static_cast<double>(tally->unknown));
+  tally->unknown = 0;
+  for (std::size_t i = 0; i < tally->events.size() && i < entries_.size(); ++i) {
+    if (tally->events[i] == 0) continue;
+    entries_[i]->events->Increment(static_cast<double>(tally->events[i]));
+    Seen(entries_[i].get(), tally->newest_ns[i]);
+    tally->events[i] = 0;
+    tally->newest_ns[i] = 0;
+  }
+}
+
+void SourceTracker::Seen(Entry* e, std::int64_t ns) {
   // Keep the newest receive time when I/O threads race. After publishing, re-read: if another
   // thread raised the maximum meanwhile, publish again, so that once the racing calls have
   // returned the gauge holds the maximum.
-  std::int64_t ns = record.raw.received_ns;
   std::int64_t prev = e->last_seen_ns.load();
   while (ns > prev && !e->last_seen_ns.compare_exchange_weak(prev, ns)) {
   }

@@ -319,14 +319,15 @@ void TcpSession<Stream>::MakeRecords() {
   SharedState& shared = listener_->shared();
   const std::int64_t now = shared.clock.NowNs();
   const Transport transport = listener_->transport();
-  pending_.reserve(pending_.size() + frames_.size());
+  const std::size_t first = pending_.size();
+  pending_.reserve(first + frames_.size());
   for (Frame& frame : frames_) {
     if (frame.truncated) metrics_.truncated.Increment();
     Record& record = pending_.emplace_back();
     StampRecord(config_, transport, peer_, now, std::move(frame.bytes), frame.original_size,
                 frame.truncated, &record);
-    if (shared.processor) shared.processor(config_, record);
   }
+  if (shared.processor) shared.processor(config_, std::span<Record>(pending_).subspan(first));
   metrics_.received.Increment(static_cast<double>(frames_.size()));
   frames_.clear();
 }

@@ -142,9 +142,7 @@ void UdpListener::Deliver(std::vector<Record>& batch) {
   // When the push is bound to fail, drop before parsing: an overloaded listener sheds load
   // cheaply. (depth() may be stale; then TryPush decides.)
   if (queue.depth() < queue.capacity()) {
-    if (shared_->processor) {
-      for (Record& record : batch) shared_->processor(config_, record);
-    }
+    if (shared_->processor) shared_->processor(config_, std::span<Record>(batch));
     if (queue.TryPush(batch)) return;
   }
   (queue.closed() ? metrics_.dropped_queue_closed : metrics_.dropped_queue_full).Increment(n);

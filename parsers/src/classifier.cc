@@ -240,6 +240,23 @@ bool Classifier::RuleMatches(const Rule& r, const Event& e) const {
 }
 
 std::size_t Classifier::Classify(Event* e) const {
+  Tally tally;
+  const std::size_t found = Classify(e, &tally);
+  Publish(&tally);
+  return found;
+}
+
+void Classifier::Publish(Tally* tally) const {
+  if (my_number_ != nullptr) {
+    if (tally->my_numbers > 0) my_number_->Increment(static_cast<double>(tally->my_numbers));
+    for (std::size_t i = 0; i < by_class_.size(); ++i) {
+      if (tally->by_class[i] > 0) by_class_[i]->Increment(static_cast<double>(tally->by_class[i]));
+    }
+  }
+  *tally = Tally();
+}
+
+std::size_t Classifier::Classify(Event* e, Tally* tally) const {
   InfoClass cls = InfoClass::kIII;
   for (const Rule& r : rules_) {
     if (RuleMatches(r, *e)) {
@@ -261,10 +278,8 @@ std::size_t Classifier::Classify(Event* e) const {
     if (found > 0) cls = InfoClass::kI;
   }
   e->info_class = cls;
-  if (my_number_ != nullptr) {
-    if (found > 0) my_number_->Increment(static_cast<double>(found));
-    by_class_[static_cast<int>(cls) - 1]->Increment();
-  }
+  tally->my_numbers += found;
+  ++tally->by_class[static_cast<int>(cls) - 1];
   return found;
 }
 

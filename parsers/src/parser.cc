@@ -269,6 +269,12 @@ bool ParseStandalone(const RawRecord& raw, const ParseContext& ctx, const BodyFo
 
 Event Parse(const RawRecord& raw, const ParseContext& ctx) {
   Event e;
+  Parse(raw, ctx, &e);
+  return e;
+}
+
+void Parse(const RawRecord& raw, const ParseContext& ctx, Event* out) {
+  Event& e = *out;
   std::string_view s = raw.bytes;
   bool ok = false;
   if (ctx.format == "auto") {
@@ -288,7 +294,6 @@ Event Parse(const RawRecord& raw, const ParseContext& ctx) {
     if (!ok) ok = ParseStandalone(raw, ctx, f, &e);
   }
   if (!ok) MakeUnparsed(raw, &e);
-  return e;
 }
 
 const std::vector<std::string_view>& FormatNames() {

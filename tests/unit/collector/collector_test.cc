@@ -104,9 +104,11 @@ class CollectorTest : public ::testing::Test {
     queue_ = std::make_unique<RecordQueue>(queue_capacity);
     collector_ = std::make_unique<Collector>(
         io_, *queue_,
-        [this](const ListenerConfig& l, Record& r) {
-          processed_.fetch_add(1);
-          r.event.format = "seen-by-" + l.name;
+        [this](const ListenerConfig& l, std::span<Record> records) {
+          for (Record& r : records) {
+            processed_.fetch_add(1);
+            r.event.format = "seen-by-" + l.name;
+          }
         },
         registry_, clock_);
     Status s = collector_->Start(listeners);

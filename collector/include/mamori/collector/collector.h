@@ -48,6 +48,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,11 +70,14 @@ namespace mamori::collector {
 
 using RecordQueue = BoundedQueue<Record>;
 
-// Called on the I/O thread that received the bytes, once per record, before it is queued (the
-// app wires the parser here: it fills record.event). It may be called from several threads at
-// once (one per connection being served) and must be thread-safe. An empty function is allowed.
-// UDP datagrams dropped because the queue is full are dropped before the processor sees them.
-using Processor = std::function<void(const ListenerConfig&, Record&)>;
+// Called on the I/O thread that received the bytes, once per read (a TCP read, a UDP wakeup),
+// with the records made from it, before they are queued (the app wires the parser here: it
+// fills each record.event, which is still default-constructed). One call per read lets the
+// processor touch shared metrics once per read instead of once per record. It may be called from
+// several threads at once (one per connection being served) and must be thread-safe. An empty
+// function is allowed. UDP datagrams dropped because the queue is full are dropped before the
+// processor sees them.
+using Processor = std::function<void(const ListenerConfig&, std::span<Record>)>;
 
 class Collector {
  public:

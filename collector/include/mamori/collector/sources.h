@@ -80,6 +80,19 @@ class SourceTracker {
   // Matches the record and updates the metrics. Safe from any thread.
   void Observe(const Record& record);
 
+  // The metric updates of several records, published at once: the collector's I/O threads
+  // observe a whole read and touch each shared counter once per read, not per record. A Tally
+  // belongs to one thread at a time.
+  struct Tally {
+    std::uint64_t unknown = 0;
+    std::vector<std::uint64_t> events;    // per source (configuration order); sized on first use
+    std::vector<std::int64_t> newest_ns;  // per source: newest receive time among them
+  };
+  // Observe, into *tally instead of the metrics. Safe from any thread.
+  void Observe(const Record& record, Tally* tally) const;
+  // Adds *tally to the metrics and empties it. Safe from any thread.
+  void Publish(Tally* tally);
+
   // The name of the source the record matches, or nullptr. Safe from any thread.
   const std::string* Match(const Record& record) const;
 
@@ -91,6 +104,7 @@ class SourceTracker {
     prometheus::Gauge* last_seen = nullptr;
     prometheus::Counter* events = nullptr;
     std::atomic<std::int64_t> last_seen_ns{0};
+    std::size_t index = 0;  // in entries_
   };
   struct Net {
     IpNetwork network;
@@ -99,6 +113,8 @@ class SourceTracker {
 
   SourceTracker() = default;
   Entry* Find(const Record& record) const;
+  // Raises the source's last-seen time to ns (when newer).
+  static void Seen(Entry* e, std::int64_t ns);
 
   std::vector<std::unique_ptr<Entry>> entries_;      // configuration order
   std::unordered_map<std::string, Entry*> by_host_;  // exact Event::host
