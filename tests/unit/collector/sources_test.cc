@@ -167,6 +167,42 @@ TEST_F(SourceTrackerTest, SetsLastSeenAndCounts) {
   EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 2);
 }
 
+// The collector's I/O threads observe a whole read into a tally and publish it once: the
+// metrics end up as with one Observe() per record, and nothing is published before Publish().
+TEST_F(SourceTrackerTest, TallyPublishesWhatObserveWould) {
+  Make({{"web", "web01", ""}, {"lan", "", "10.0.0.0/8"}, {"quiet", "", "172.16.0.0/12"}});
+  SourceTracker::Tally tally;
+  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'000 * kNs + 500'000'000), &tally);
+  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'010 * kNs), &tally);
+  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'005 * kNs), &tally);  // late
+  tracker_->Observe(Rec("", "10.3.3.3:514", 1'780'000'001 * kNs), &tally);
+  tracker_->Observe(Rec("nobody", "198.51.100.1:514"), &tally);
+  tracker_->Observe(Rec("", "garbage"), &tally);
+  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 0) << "not yet published";
+  EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 0);
+
+  tracker_->Publish(&tally);
+  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 3);
+  EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "web"}}),
+                   1'780'000'010.0);
+  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "lan"}}), 1);
+  EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "lan"}}),
+                   1'780'000'001.0);
+  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "quiet"}}), 0);
+  EXPECT_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "quiet"}}), 0);
+  EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 2);
+
+  // Published tallies are empty: publishing again changes nothing; an older batch does not move
+  // last_seen back.
+  tracker_->Publish(&tally);
+  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 3);
+  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'001 * kNs), &tally);
+  tracker_->Publish(&tally);
+  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 4);
+  EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "web"}}),
+                   1'780'000'010.0);
+}
+
 TEST_F(SourceTrackerTest, NoSourcesCountsEverythingUnknown) {
   Make({});
   EXPECT_EQ(tracker_->size(), 0u);

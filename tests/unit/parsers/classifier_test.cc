@@ -221,6 +221,35 @@ TEST(ClassifierTest, MyNumberMakesClassIAndMasks) {
   EXPECT_EQ(Value(registry, "mamori_events_classified_total", "III"), 1);
 }
 
+// A tally counts several Classify calls and publishes them at once (the collector does this per
+// read): same classes, masks and metric values as one call at a time.
+TEST(ClassifierTest, TallyPublishesWhatClassifyWould) {
+  prometheus::Registry registry;
+  ClassificationConfig cfg;
+  cfg.mask_my_number = true;
+  auto c = Classifier::Create(cfg, &registry);
+  ASSERT_TRUE(c.ok());
+  Classifier::Tally tally;
+  Event a, b, d;
+  a.message = "applicant 123456789018 registered";
+  a.fields.push_back({"user.id", "123456789018"});
+  b.message = "nothing here 0312345678";
+  d.message = "plain";
+  EXPECT_EQ((*c)->Classify(&a, &tally), 2u);
+  EXPECT_EQ((*c)->Classify(&b, &tally), 0u);
+  EXPECT_EQ((*c)->Classify(&d, &tally), 0u);
+  EXPECT_EQ(a.info_class, InfoClass::kI);
+  EXPECT_EQ(a.message, "applicant ************ registered");
+  EXPECT_EQ(b.info_class, InfoClass::kIII);
+  EXPECT_EQ(Value(registry, "mamori_classification_my_number_total"), 0) << "not yet published";
+  (*c)->Publish(&tally);
+  EXPECT_EQ(Value(registry, "mamori_classification_my_number_total"), 2);
+  EXPECT_EQ(Value(registry, "mamori_events_classified_total", "I"), 1);
+  EXPECT_EQ(Value(registry, "mamori_events_classified_total", "III"), 2);
+  (*c)->Publish(&tally);  // emptied by the first
+  EXPECT_EQ(Value(registry, "mamori_events_classified_total", "III"), 2);
+}
+
 TEST(ClassifierTest, DetectWithoutMaskLeavesText) {
   ClassificationConfig cfg;
   auto c = Classifier::Create(cfg, nullptr);

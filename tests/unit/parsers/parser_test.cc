@@ -221,6 +221,24 @@ TEST(ParserTest, StatsCountPerFormat) {
   EXPECT_EQ(value("mamori_events_parsed_total", "json"), 1);
   EXPECT_EQ(value("mamori_events_parsed_total", "unparsed"), 1);
   EXPECT_EQ(value("mamori_events_unparsed_total", ""), 1);
+
+  // A tally (the collector counts a whole read into one) publishes the same counts at once; an
+  // event of an unknown format (a parser bug) counts as unparsed.
+  ParseStats::Tally tally;
+  stats.Count(ParseAuto(k5424), &tally);
+  stats.Count(ParseAuto(k3164), &tally);
+  stats.Count(ParseAuto("garbage"), &tally);
+  Event odd;
+  odd.format = "no-such-format";
+  stats.Count(odd, &tally);
+  EXPECT_EQ(value("mamori_events_parsed_total", "rfc5424"), 1) << "not yet published";
+  stats.Publish(&tally);
+  EXPECT_EQ(value("mamori_events_parsed_total", "rfc5424"), 2);
+  EXPECT_EQ(value("mamori_events_parsed_total", "sshd"), 3);
+  EXPECT_EQ(value("mamori_events_parsed_total", "unparsed"), 3);
+  EXPECT_EQ(value("mamori_events_unparsed_total", ""), 3);
+  stats.Publish(&tally);  // emptied by the first
+  EXPECT_EQ(value("mamori_events_unparsed_total", ""), 3);
 }
 
 }  // namespace
