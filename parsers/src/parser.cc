@@ -146,12 +146,14 @@ bool BySniff(const Body& b, Event* out) {
   std::string_view s = b.full;
   if (s.empty()) return false;
   std::string_view head = s.substr(0, 160);
-  if (internal::FindBy(head, "CEF:", 2) != std::string_view::npos) {
-    return Try(internal::ParseCef, b, out);
+  // "CEF:" anywhere in the head wins over "LEEF:": one pass over the "EF:" in it.
+  bool leef = false;
+  for (std::size_t at = internal::FindBy(head, "EF:", 1); at != std::string_view::npos;
+       at = internal::FindBy(head, "EF:", 1, at + 1)) {
+    if (at >= 1 && head[at - 1] == 'C') return Try(internal::ParseCef, b, out);
+    if (at >= 2 && head[at - 1] == 'E' && head[at - 2] == 'L') leef = true;
   }
-  if (internal::FindBy(head, "LEEF:", 3) != std::string_view::npos) {
-    return Try(internal::ParseLeef, b, out);
-  }
+  if (leef) return Try(internal::ParseLeef, b, out);
   if (head.find('%') != std::string_view::npos && Try(internal::ParseCiscoAsa, b, out)) {
     return true;
   }
