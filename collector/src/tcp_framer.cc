@@ -75,6 +75,15 @@ std::size_t TcpFramer::FeedLfBody(std::string_view data, std::vector<Frame>* out
     return data.size();
   }
   const std::size_t len = static_cast<const char*>(lf) - data.data();
+  if (current_size_ == 0 && len > 0 && len <= max_) {
+    // The whole line is in this read (the common case): copied once, straight into its frame.
+    Frame& f = out->emplace_back();
+    f.bytes.assign(data.data(), len);
+    f.original_size = len;
+    f.truncated = false;
+    state_ = State::kFrameStart;
+    return len + 1;
+  }
   Append(data.substr(0, len));
   if (current_size_ == 0) {
     state_ = State::kFrameStart;  // an empty line is no message
