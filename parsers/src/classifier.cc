@@ -144,9 +144,19 @@ void FindMyNumbers(std::string_view s, std::vector<MyNumberMatch>* out) {
   for (std::size_t base = 0; base < n; base += 64) {
     const std::uint64_t bits = DigitBits(s, base);
     const std::uint64_t carry = base > 0 && IsDigit(s[base - 1]) ? 1 : 0;
-    std::uint64_t starts = bits & ~((bits << 1) | carry);
-    for (; starts != 0; starts &= starts - 1) {
-      const std::size_t k = static_cast<std::size_t>(std::countr_zero(starts));
+    const std::uint64_t starts = bits & ~((bits << 1) | carry);
+    // Candidates, a superset of the runs of exactly 4 or 12 digits: the runs that have exactly 4
+    // or 12 digits inside the block, and the run that reaches the block's end (it may go on).
+    const std::uint64_t four = bits & (bits >> 1) & (bits >> 2) & (bits >> 3);  // 4 from here
+    const std::uint64_t twelve = four & (four >> 4) & (four >> 8);              // 12 from here
+    std::uint64_t candidates = starts & ((four & ~(bits >> 4)) | (twelve & ~(bits >> 12)));
+    if (bits >> 63 != 0) {
+      const std::uint64_t gaps = ~bits;
+      const int top = gaps == 0 ? 0 : 64 - std::countl_zero(gaps);  // where the last run starts
+      candidates |= starts & (std::uint64_t{1} << top);
+    }
+    for (; candidates != 0; candidates &= candidates - 1) {
+      const std::size_t k = static_cast<std::size_t>(std::countr_zero(candidates));
       const std::size_t i = base + k;
       if (i < resume) continue;
       const std::uint64_t after = ~bits >> k;  // bit j: s[i + j] is no digit (or past the block)
