@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 
 #include "cursor.h"
 #include "keys.h"
@@ -461,9 +463,26 @@ Status EvidenceStore::PutIndexEntries(const std::vector<Record>& records) {
     std::stable_sort(order_.begin(), order_.end(), by_time);
   }
   if (Status s = put_groups(cf_->time_idx, false); !s.ok()) return s;
-  // From time order, a stable sort by host gives (host, time, seq) order.
-  std::stable_sort(order_.begin(), order_.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return host_of(a) < host_of(b); });
+  // host_idx: the records bucketed by host (a counting sort: each bucket stays in seq order),
+  // then each bucket in time order; a batch has few hosts, so this beats sorting by host.
+  std::unordered_map<std::string_view, std::uint32_t> slot_of_host;
+  slots_.resize(n);
+  std::vector<std::uint32_t> start;  // per host: where its bucket starts in order_
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto [it, added] = slot_of_host.try_emplace(
+        host_of(static_cast<std::uint32_t>(i)), static_cast<std::uint32_t>(slot_of_host.size()));
+    if (added) start.push_back(0);
+    slots_[i] = it->second;
+    ++start[it->second];
+  }
+  std::uint32_t at = 0;
+  for (std::uint32_t& c : start) at += std::exchange(c, at);  // counts -> bucket starts
+  std::vector<std::uint32_t> end = start;
+  for (std::size_t i = 0; i < n; ++i) order_[end[slots_[i]]++] = static_cast<std::uint32_t>(i);
+  for (std::size_t h = 0; h < start.size(); ++h) {
+    const auto b = order_.begin() + start[h], e = order_.begin() + end[h];
+    if (!std::is_sorted(b, e, by_time)) std::stable_sort(b, e, by_time);
+  }
   return put_groups(cf_->host_idx, true);
 }
 

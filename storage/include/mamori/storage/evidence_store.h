@@ -209,6 +209,7 @@ class EvidenceStore {
   std::string salt_buf_;
   std::vector<std::uint32_t> order_;     // records of a batch in index order (PutIndexEntries)
   std::vector<std::uint64_t> seqs_;      // the seqs of one index entry
+  std::vector<std::uint32_t> slots_;     // per record of a batch: its host's bucket
   std::unique_ptr<ChainHasher> hasher_;  // writer thread
 
   mutable std::mutex head_mu_;
