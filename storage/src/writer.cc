@@ -101,16 +101,26 @@ void Writer::Run() {
 }
 
 void Writer::Process(std::vector<std::vector<Record>>& popped) {
+  // The producers push many small vectors (one per socket read, say). Moving them into one
+  // vector that grows by doubling moved every record two or three times (a Record is ~400
+  // bytes); reserving room for the whole batch first moves each once. A vector that is the whole
+  // batch by itself is taken as it is.
+  std::size_t remaining = 0;
+  for (const std::vector<Record>& batch : popped) remaining += batch.size();
   for (std::vector<Record>& batch : popped) {
-    if (pending_.empty() && batch.size() <= options_.batch_max) {
-      pending_.swap(batch);  // the common case: take the producer's vector as it is
+    if (pending_.empty() && batch.size() <= options_.batch_max &&
+        (batch.size() == remaining || batch.size() == options_.batch_max)) {
+      pending_.swap(batch);
+      remaining -= pending_.size();
     } else {
       for (auto it = batch.begin(); it != batch.end();) {
+        if (pending_.empty()) pending_.reserve(std::min(remaining, options_.batch_max));
         const auto take = std::min<std::ptrdiff_t>(
             static_cast<std::ptrdiff_t>(options_.batch_max - pending_.size()), batch.end() - it);
         pending_.insert(pending_.end(), std::make_move_iterator(it),
                         std::make_move_iterator(it + take));
         it += take;
+        remaining -= static_cast<std::size_t>(take);
         if (pending_.size() >= options_.batch_max) StoreBatch();
       }
     }
