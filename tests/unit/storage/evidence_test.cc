@@ -770,6 +770,55 @@ TEST_F(EvidenceTest, DisposalOfPartOfASharedIndexEntry) {
   }
 }
 
+// A damaged index entry value (a zero delta, a truncated varint, a seq overflow) makes the
+// searches that reach it fail with Corruption, never a crash or a wrong page; disposal leaves
+// the entry alone and still disposes of the records.
+TEST_F(EvidenceTest, DamagedIndexEntryIsCorruption) {
+  for (const std::string& bad :
+       {std::string("\x00", 1), std::string("\x80"), std::string("\x01\x80\x80"),
+        std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01")}) {
+    TempDir dir;
+    StoreOptions o;
+    o.dir = dir.path() + "/db";
+    {
+      auto store = std::move(EvidenceStore::Open(o)).value();
+      std::vector<Record> batch;
+      for (int i = 0; i < 5; ++i) {
+        Record r = MakeRecord(kT0, "web-01", "m");
+        r.event.info_class = InfoClass::kI;
+        batch.push_back(std::move(r));
+      }
+      ASSERT_TRUE(store->Append(batch).ok());
+    }
+    {
+      RawDb db(o.dir);
+      std::string k;
+      internal::PutTimeSeq(&k, kT0, 1);
+      EXPECT_EQ(db.Get("time_idx", k), std::string("\x01\x01\x01\x01", 4));  // seqs 1..5
+      db.Put("time_idx", k, bad);
+    }
+    auto store = std::move(EvidenceStore::Open(o)).value();
+    auto page = store->Search(Query{});
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.status().code(), Status::Code::kCorruption) << page.status().ToString();
+    EXPECT_NE(page.status().message().find("index entry has a bad value"), std::string::npos);
+    Query by_host;
+    by_host.host = "web-01";
+    auto host_page = store->Search(by_host);  // the host index is intact
+    ASSERT_TRUE(host_page.ok()) << host_page.status().ToString();
+    EXPECT_EQ(host_page->records.size(), 5u);
+    RetentionPolicy p;
+    p.max_age_ns = {1, 0, 0};
+    auto d = store->Dispose(p, *key_, kT0 + 1000 * kSecond);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_EQ(d->size(), 1u);
+    EXPECT_EQ(d->front().count, 5u);
+    host_page = store->Search(by_host);
+    ASSERT_TRUE(host_page.ok()) << host_page.status().ToString();
+    EXPECT_TRUE(host_page->records.empty());
+  }
+}
+
 TEST_F(EvidenceTest, DeletedTombstoneIsDetected) {
   {
     auto store = Open();
