@@ -260,22 +260,22 @@ Corpus LoadCorpus(const std::string& dir) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Messages: header (per corpus line, built once) + line + " seq=N".
+// Messages: header (per corpus line, built once, around a timestamp) + line + " seq=N".
+// The timestamp is the current second, as a real sender stamps it: each sending thread refreshes
+// its copy every 256 messages, so a run that spans several seconds carries several times (the
+// store shares index entries between records of one time, so a frozen stamp would flatter it).
 
 class MessageMaker {
  public:
-  MessageMaker(const Corpus& corpus, const std::string& format) : corpus_(corpus) {
-    time_t now = time(nullptr);
-    tm t;
-    gmtime_r(&now, &t);
-    char ts3164[32], ts5424[40];
-    strftime(ts3164, sizeof ts3164, "%b %e %H:%M:%S", &t);  // "Jan  2 03:04:05"
-    strftime(ts5424, sizeof ts5424, "%Y-%m-%dT%H:%M:%S.000000Z", &t);
+  MessageMaker(const Corpus& corpus, const std::string& format)
+      : corpus_(corpus), rfc5424_(format == "5424"), raw_(format == "raw") {
     static constexpr int kSeverities[] = {6, 6, 6, 5, 4, 6, 3, 6};
-    heads_.reserve(corpus.lines.size());
+    pre_.reserve(corpus.lines.size());
+    post_.reserve(corpus.lines.size());
     for (size_t i = 0; i < corpus.lines.size(); ++i) {
-      if (format == "raw") {
-        heads_.emplace_back();
+      if (raw_) {
+        pre_.emplace_back();
+        post_.emplace_back();
         continue;
       }
       const std::string& app = corpus.sources[corpus.lines[i].source];
@@ -286,23 +286,28 @@ class MessageMaker {
                      [](unsigned char ch) { return std::tolower(ch); });
       int pid = 1000 + static_cast<int>(i % 97);
       char buf[256];
-      if (format == "3164") {
-        std::snprintf(buf, sizeof buf, "<%d>%s %s %s[%d]: ", pri, ts3164, host.c_str(), app.c_str(),
-                      pid);
+      std::snprintf(buf, sizeof buf, rfc5424_ ? "<%d>1 " : "<%d>", pri);
+      pre_.emplace_back(buf);
+      if (rfc5424_) {
+        std::snprintf(buf, sizeof buf, " %s %s %d - - ", host.c_str(), app.c_str(), pid);
       } else {
-        std::snprintf(buf, sizeof buf, "<%d>1 %s %s %s %d - - ", pri, ts5424, host.c_str(),
-                      app.c_str(), pid);
+        std::snprintf(buf, sizeof buf, " %s %s[%d]: ", host.c_str(), app.c_str(), pid);
       }
-      heads_.emplace_back(buf);
+      post_.emplace_back(buf);
     }
   }
 
   size_t size() const { return corpus_.lines.size(); }
 
-  // Appends the message text for sequence number `seq` (no framing) to `out`.
+  // Appends the message text for sequence number `seq` (no framing) to `out`. Thread-safe: the
+  // timestamp cache is per thread.
   void Append(uint64_t seq, std::string* out) const {
     size_t i = seq % corpus_.lines.size();
-    out->append(heads_[i]);
+    if (!raw_) {
+      out->append(pre_[i]);
+      out->append(Stamp());
+      out->append(post_[i]);
+    }
     out->append(corpus_.lines[i].text);
     out->append(" seq=");
     char num[24];
@@ -318,8 +323,33 @@ class MessageMaker {
   }
 
  private:
+  // The current second, formatted for the header ("Jan  2 03:04:05" or RFC 3339 with zero
+  // microseconds); re-read from the clock every 256 calls on each thread.
+  std::string_view Stamp() const {
+    thread_local unsigned calls = 0;
+    thread_local time_t second = -1;
+    thread_local bool for5424 = false;
+    thread_local char text[40];
+    thread_local size_t len = 0;
+    if (calls++ % 256 == 0 || for5424 != rfc5424_) {
+      time_t now = time(nullptr);
+      if (now != second || for5424 != rfc5424_) {
+        second = now;
+        for5424 = rfc5424_;
+        tm t;
+        gmtime_r(&now, &t);
+        len = strftime(text, sizeof text, rfc5424_ ? "%Y-%m-%dT%H:%M:%S.000000Z" : "%b %e %H:%M:%S",
+                       &t);
+      }
+    }
+    return std::string_view(text, len);
+  }
+
   const Corpus& corpus_;
-  std::vector<std::string> heads_;
+  bool rfc5424_;
+  bool raw_;
+  std::vector<std::string> pre_;   // "<PRI>" or "<PRI>1 "
+  std::vector<std::string> post_;  // " HOST APP[PID]: " or " HOST APP PID - - "
 };
 
 // ---------------------------------------------------------------------------------------------
