@@ -157,19 +157,34 @@ bool BySniff(const Body& b, Event* out) {
   if (head.find('%') != std::string_view::npos && Try(internal::ParseCiscoAsa, b, out)) {
     return true;
   }
-  // Characters each remaining parser cannot do without (most lines have none of them): a parser
-  // that would decline for want of one is not called. The order of the others is unchanged.
-  auto has = [](std::string_view v, char ch) {
-    return !v.empty() && std::memchr(v.data(), ch, v.size()) != nullptr;
+  // Characters each remaining parser cannot do without, and how far into the body its search
+  // looks for them: a parser that would decline for want of one is not called. The order of the
+  // others is unchanged.
+  // Each bound is where the parser's own search stops (after Trim() for those that trim).
+  auto first = [](std::string_view v, char ch) {
+    const void* p = v.empty() ? nullptr : std::memchr(v.data(), ch, v.size());
+    return p == nullptr ? std::string_view::npos
+                        : static_cast<std::size_t>(static_cast<const char*>(p) - v.data());
   };
-  const bool comma = has(b.full, ',');                  // panos: CSV
-  const bool bracket = has(b.text, '[');                // checkpoint, http_access: " [time]"
-  const bool equals = has(b.text, '=');                 // iptables "IN=", kv "key="
-  const bool equals_head = has(s.substr(0, 128), '=');  // fortigate: "date=" in the first 128
+  auto lead = [](std::string_view v) {  // what Trim() takes off the front
+    std::size_t n = 0;
+    while (n < v.size() && (v[n] == ' ' || v[n] == '\t' || v[n] == '\r' || v[n] == '\n')) ++n;
+    return n;
+  };
+  const std::size_t text_lead = lead(b.text);
+  const std::size_t comma = first(b.full, ',');
+  const std::size_t bracket = first(b.text, '[');
+  const std::size_t equals = first(b.text, '=');
+  const bool panos = comma <= 96 + lead(b.full);       // CSV: the first comma within 96
+  const bool checkpoint = bracket <= 128 + text_lead;  // "[" within 128
+  const bool http = bracket <= 513;                    // " [time]" starting within 512
+  const bool iptables = equals <= 202;                 // "IN=" within 200
+  const bool kv = equals <= 64 + text_lead;            // "key=" within 64
+  const bool fortigate = first(s, '=') < 128;          // "date=" in the first 128
   char c = s[0];
   if (c >= '0' && c <= '9') {
-    if ((comma && Try(internal::ParsePanos, b, out)) || Try(internal::ParseNginxError, b, out) ||
-        (bracket && Try(internal::ParseCheckpoint, b, out))) {
+    if ((panos && Try(internal::ParsePanos, b, out)) || Try(internal::ParseNginxError, b, out) ||
+        (checkpoint && Try(internal::ParseCheckpoint, b, out))) {
       return true;
     }
   } else if (c == '[') {
@@ -181,18 +196,18 @@ bool BySniff(const Body& b, Event* out) {
   } else if (c == 'p' && StartsWith(b.text, "pam_")) {
     if (Try(internal::ParsePam, b, out)) return true;
   }
-  if (equals_head && Try(internal::ParseFortigate, b, out)) return true;
+  if (fortigate && Try(internal::ParseFortigate, b, out)) return true;
   if (internal::FindBy(head, "MSWinEventLog", 2) != std::string_view::npos &&
       Try(internal::ParseSnare, b, out)) {
     return true;
   }
-  if ((equals && Try(internal::ParseIptables, b, out)) ||
-      (bracket && Try(internal::ParseHttpAccess, b, out)) ||
-      (comma && Try(internal::ParsePanos, b, out)) ||
-      (bracket && Try(internal::ParseCheckpoint, b, out))) {
+  if ((iptables && Try(internal::ParseIptables, b, out)) ||
+      (http && Try(internal::ParseHttpAccess, b, out)) ||
+      (panos && Try(internal::ParsePanos, b, out)) ||
+      (checkpoint && Try(internal::ParseCheckpoint, b, out))) {
     return true;
   }
-  return equals && Try(internal::ParseKv, b, out);
+  return kv && Try(internal::ParseKv, b, out);
 }
 
 // After a syslog header: the body parser pinned, or by app name, or by content.
