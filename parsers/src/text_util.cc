@@ -1,5 +1,6 @@
 #include "text_util.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "mamori/core/time_util.h"
@@ -39,15 +40,42 @@ void ReadFraction(std::string_view s, std::size_t* pos, std::int64_t* nanos) {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
+constexpr std::uint32_t Pack3(char a, char b, char c) {
+  return static_cast<std::uint32_t>(static_cast<unsigned char>(a)) |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(b)) << 8 |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(c)) << 16;
+}
+
 int MonthFromName(std::string_view s) {
-  static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
   if (s.size() < 3) return 0;
-  char a = Lower(s[0]), b = Lower(s[1]), c = Lower(s[2]);
-  for (int m = 0; m < 12; ++m) {
-    if (kMonths[m][0] == a && kMonths[m][1] == b && kMonths[m][2] == c) return m + 1;
+  switch (Pack3(Lower(s[0]), Lower(s[1]), Lower(s[2]))) {
+    case Pack3('j', 'a', 'n'):
+      return 1;
+    case Pack3('f', 'e', 'b'):
+      return 2;
+    case Pack3('m', 'a', 'r'):
+      return 3;
+    case Pack3('a', 'p', 'r'):
+      return 4;
+    case Pack3('m', 'a', 'y'):
+      return 5;
+    case Pack3('j', 'u', 'n'):
+      return 6;
+    case Pack3('j', 'u', 'l'):
+      return 7;
+    case Pack3('a', 'u', 'g'):
+      return 8;
+    case Pack3('s', 'e', 'p'):
+      return 9;
+    case Pack3('o', 'c', 't'):
+      return 10;
+    case Pack3('n', 'o', 'v'):
+      return 11;
+    case Pack3('d', 'e', 'c'):
+      return 12;
+    default:
+      return 0;
   }
-  return 0;
 }
 
 // "hh:mm:ss" at *pos.
