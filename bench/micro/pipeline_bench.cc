@@ -136,7 +136,6 @@ __attribute__((noinline)) void StageCollect(Pipeline& p, collector::TcpFramer& f
   parsers::Classifier::Tally class_tally;
   parsers::ParseStats::Tally parse_tally;
   collector::SourceTracker::Tally source_tally;
-  out->reserve(out->size() + frames.size());  // as TcpSession::MakeRecords
   for (auto& f : frames) {
     Record& r = out->emplace_back();
     r.raw.bytes = std::move(f.bytes);
