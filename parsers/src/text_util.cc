@@ -103,6 +103,25 @@ bool ReadTrailingYear(std::string_view s, std::size_t* pos, int* year) {
   return true;
 }
 
+// UtcYear, remembered per thread for the day of the last call: receive times of one stream fall
+// on the same day, and the year is a function of the day.
+int CachedUtcYear(std::int64_t ns) {
+  constexpr std::int64_t kDayNs = 86'400LL * 1'000'000'000;
+  struct Day {
+    std::int64_t from = 1, to = 0;  // [from, to): empty until the first call
+    int year = 0;
+  };
+  thread_local Day day;
+  if (ns >= day.from && ns < day.to) return day.year;
+  if (ns < -(1LL << 62) || ns > (1LL << 62)) return UtcYear(ns);  // day bounds would overflow
+  std::int64_t d = ns / kDayNs;
+  if (ns % kDayNs < 0) --d;  // floor
+  day.from = d * kDayNs;
+  day.to = day.from + kDayNs;
+  day.year = UtcYear(ns);
+  return day.year;
+}
+
 }  // namespace
 
 bool ReadPri(std::string_view s, std::size_t* pos, int* pri) {
@@ -215,7 +234,7 @@ bool ResolveTime(const WallTime& t, std::int64_t received_ns, const ParseContext
   }
   // No year: of the previous, current and next year (of the receive time in the message's zone),
   // take the one that puts the event closest to the receive time. Handles Dec/Jan.
-  const int base = UtcYear(received_ns + offset_ns);
+  const int base = CachedUtcYear(received_ns + offset_ns);
   // The same date a year earlier or later is 365 or 366 days away: when the receive year puts the
   // event within 182 days of the receipt, the other two years are at least 183 days away and
   // cannot win (the loop below would pick the receive year too).

@@ -64,30 +64,37 @@ TEST(ResolveTimeTest, InferredYearIsTheClosestOfThree) {
     t.nanos = static_cast<std::int64_t>(next() % 1'000'000'000);
     ParseContext ctx;
     ctx.utc_offset_minutes = static_cast<int>(next() % (26 * 60)) - 12 * 60;
-    // Receipts from 1999 to 2101: leap years, the years 2000 and 2100, Dec/Jan edges.
-    const std::int64_t received =
+    // Receipts from 1999 to 2101: leap years, the years 2000 and 2100, Dec/Jan edges. Each is
+    // followed by one 0-3 days later: the receive year is remembered per day (cache hits, misses
+    // and day boundaries).
+    const std::int64_t first =
         UnixNsFromUtc(1999, 1, 1, 0, 0, 0) +
         static_cast<std::int64_t>(next() % (102ull * 365 * 86'400)) * 1'000'000'000 +
         static_cast<std::int64_t>(next() % 1'000'000'000);
-    const std::int64_t offset = static_cast<std::int64_t>(ctx.utc_offset_minutes) * 60'000'000'000;
-    const int base = UtcYear(received + offset);
-    bool want_ok = false;
-    std::int64_t want = 0;
-    for (int y = base - 1; y <= base + 1; ++y) {
-      if (!IsValidDate(y, t.month, t.day)) continue;
-      const std::int64_t ns = UnixNsFromUtc(y, t.month, t.day, t.hour, t.minute,
-                                            t.second == 60 ? 59 : t.second, t.nanos) -
-                              offset;
-      if (!want_ok || std::llabs(ns - received) < std::llabs(want - received)) want = ns;
-      want_ok = true;
-    }
-    std::int64_t got = 0;
-    std::uint8_t flags = 0;
-    const bool ok = ResolveTime(t, received, ctx, &got, &flags);
-    ASSERT_EQ(ok, want_ok) << t.month << "-" << t.day << " received " << received;
-    if (ok) {
-      ASSERT_EQ(got, want) << t.month << "-" << t.day << " received " << received;
-      EXPECT_EQ(flags, kTimeYearInferred | kTimeZoneInferred);
+    const std::int64_t later =
+        first + static_cast<std::int64_t>(next() % (3ull * 86'400'000'000'000));
+    for (const std::int64_t received : {first, later}) {
+      const std::int64_t offset =
+          static_cast<std::int64_t>(ctx.utc_offset_minutes) * 60'000'000'000;
+      const int base = UtcYear(received + offset);
+      bool want_ok = false;
+      std::int64_t want = 0;
+      for (int y = base - 1; y <= base + 1; ++y) {
+        if (!IsValidDate(y, t.month, t.day)) continue;
+        const std::int64_t ns = UnixNsFromUtc(y, t.month, t.day, t.hour, t.minute,
+                                              t.second == 60 ? 59 : t.second, t.nanos) -
+                                offset;
+        if (!want_ok || std::llabs(ns - received) < std::llabs(want - received)) want = ns;
+        want_ok = true;
+      }
+      std::int64_t got = 0;
+      std::uint8_t flags = 0;
+      const bool ok = ResolveTime(t, received, ctx, &got, &flags);
+      ASSERT_EQ(ok, want_ok) << t.month << "-" << t.day << " received " << received;
+      if (ok) {
+        ASSERT_EQ(got, want) << t.month << "-" << t.day << " received " << received;
+        EXPECT_EQ(flags, kTimeYearInferred | kTimeZoneInferred);
+      }
     }
   }
 }
