@@ -50,6 +50,41 @@ class KeyIndex {
   bool empty() const { return keys_.empty(); }
   const std::string& key(int id) const { return keys_[id]; }
 
+  // The hash of a key (reads at most 24 of its bytes) and key equality (ASCII case-folded with
+  // Fold), as the index uses them.
+  [[gnu::always_inline]] static std::uint64_t Hash(std::string_view k) {
+    const std::size_t n = k.size();
+    std::uint64_t h = Mix(0x243f6a8885a308d3ull, n);
+    if (n <= 8) return Mix(h, LoadShort(k.data(), n));
+    h = Mix(h, Load8(k.data()));
+    h = Mix(h, Load8(k.data() + n / 2 - 4));
+    return Mix(h, Load8(k.data() + n - 8));
+  }
+  [[gnu::always_inline]] static bool Equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    const std::size_t n = a.size();
+    const char *x = a.data(), *y = b.data();
+    if constexpr (!Fold) {
+      if (n > 16) return std::memcmp(x, y, n) == 0;
+    }
+    if (n >= 8) {  // 8-byte windows, the last one overlapping the previous
+      for (std::size_t i = 0; i + 8 < n; i += 8) {
+        if (Load8(x + i) != Load8(y + i)) return false;
+      }
+      return Load8(x + n - 8) == Load8(y + n - 8);
+    }
+    if (n >= 4) return Load4(x) == Load4(y) && Load4(x + n - 4) == Load4(y + n - 4);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t p = static_cast<unsigned char>(x[i]), q = static_cast<unsigned char>(y[i]);
+      if constexpr (Fold) {
+        p = FoldWord(p);
+        q = FoldWord(q);
+      }
+      if (p != q) return false;
+    }
+    return true;
+  }
+
  private:
   struct Bucket {
     std::int32_t id = -1;
@@ -94,38 +129,6 @@ class KeyIndex {
     h ^= v;
     h *= 0x9e3779b97f4a7c15ull;
     return h ^ (h >> 29);
-  }
-
-  static std::uint64_t Hash(std::string_view k) {
-    const std::size_t n = k.size();
-    std::uint64_t h = Mix(0x243f6a8885a308d3ull, n);
-    if (n <= 8) return Mix(h, LoadShort(k.data(), n));
-    h = Mix(h, Load8(k.data()));
-    h = Mix(h, Load8(k.data() + n / 2 - 4));
-    return Mix(h, Load8(k.data() + n - 8));
-  }
-
-  static bool Equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    if constexpr (!Fold) {
-      return std::memcmp(a.data(), b.data(), a.size()) == 0;
-    } else {
-      const std::size_t n = a.size();
-      const char *x = a.data(), *y = b.data();
-      if (n >= 8) {  // 8-byte windows, the last one overlapping the previous
-        for (std::size_t i = 0; i + 8 < n; i += 8) {
-          if (Load8(x + i) != Load8(y + i)) return false;
-        }
-        return Load8(x + n - 8) == Load8(y + n - 8);
-      }
-      if (n >= 4) return Load4(x) == Load4(y) && Load4(x + n - 4) == Load4(y + n - 4);
-      for (std::size_t i = 0; i < n; ++i) {
-        if (FoldWord(static_cast<unsigned char>(x[i])) !=
-            FoldWord(static_cast<unsigned char>(y[i])))
-          return false;
-      }
-      return true;
-    }
   }
 
   void Place(int id, std::uint64_t h) {
