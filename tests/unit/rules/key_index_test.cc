@@ -36,6 +36,26 @@ TEST(KeyIndex, EveryByteInEveryLaneFoldsLikeAscii) {
   }
 }
 
+// Equal directly (a lookup compares only keys whose hash tags agree): one differing byte in any
+// lane of keys of 0 to 20 bytes, case-sensitive and folded.
+TEST(KeyIndex, EqualSeesEveryByte) {
+  for (std::size_t len = 0; len <= 20; ++len) {
+    const std::string key(len, 'q');
+    EXPECT_TRUE(KeyIndex<false>::Equal(key, key));
+    EXPECT_FALSE(KeyIndex<false>::Equal(key, key + "q"));
+    for (std::size_t lane = 0; lane < len; ++lane) {
+      for (int b = 0; b < 256; ++b) {
+        std::string other = key;
+        other[lane] = static_cast<char>(b);
+        ASSERT_EQ(KeyIndex<false>::Equal(key, other), key == other)
+            << len << " " << lane << " " << b;
+        ASSERT_EQ(KeyIndex<true>::Equal(key, other), Fold(key) == Fold(other))
+            << len << " " << lane << " " << b;
+      }
+    }
+  }
+}
+
 TEST(KeyIndex, RandomKeys) {
   std::mt19937 rng(7);
   const std::string alphabet = "aAbBzZ@[`{09 .\x80\xc3";
