@@ -219,9 +219,13 @@ struct Engine::State {
     std::vector<std::uint32_t> len;  // per field: its value's length, or kAbsent
     std::vector<int> groups;
   };
-  std::vector<const internal::FieldRef*> admission_fields;
-  std::vector<std::string> admission_scratch;      // per field (numeric pseudo-fields)
-  std::vector<std::string_view> admission_vals;    // this event's; data() == nullptr: absent
+  struct AdmissionField {
+    const internal::FieldRef* field = nullptr;
+    const std::string Event::*member = nullptr;  // format, app, host: read directly
+    std::string scratch;                         // numeric pseudo-fields
+    std::string_view value;                      // this event's; data() == nullptr: absent
+  };
+  std::vector<AdmissionField> admission_fields;
   std::vector<std::uint64_t> admission_slot_hash;  // 0: empty
   std::vector<std::uint32_t> admission_slot_entry;
   std::vector<AdmissionEntry> admission_entries;
@@ -235,15 +239,28 @@ struct Engine::State {
     for (const auto& g : c->groups) {
       for (const auto& con : g.constraints) {
         const bool known = std::any_of(
-            admission_fields.begin(), admission_fields.end(), [&](const internal::FieldRef* f) {
-              return f->pseudo == con.field.pseudo && f->keys == con.field.keys;
+            admission_fields.begin(), admission_fields.end(), [&](const AdmissionField& f) {
+              return f.field->pseudo == con.field.pseudo && f.field->keys == con.field.keys;
             });
-        if (!known) admission_fields.push_back(&con.field);
+        if (known) continue;
+        AdmissionField& f = admission_fields.emplace_back();
+        f.field = &con.field;
+        switch (con.field.pseudo) {
+          case internal::Pseudo::kFormat:
+            f.member = &Event::format;
+            break;
+          case internal::Pseudo::kApp:
+            f.member = &Event::app;
+            break;
+          case internal::Pseudo::kHost:
+            f.member = &Event::host;
+            break;
+          default:
+            break;
+        }
       }
     }
-    admission_scratch.assign(admission_fields.size(), std::string());
     use_admission_cache = c->groups.size() > kAdmissionCacheMinGroups;
-    admission_vals.assign(admission_fields.size(), std::string_view());
     leaf_hit.assign(c->leaves.size(), 0);
     leaf_done.assign(c->leaves.size(), 0);
     matcher_done.assign(c->matchers.size(), 0);
@@ -548,19 +565,25 @@ struct Engine::State {
   // Reads the constraint fields into admission_vals and returns the tuple's hash (never 0), or 0
   // when the tuple is too long to cache (then the groups are looked up directly).
   std::uint64_t AdmissionHash() {
-    using Index = internal::KeyIndex<false>;
     std::uint64_t h = 0x9e3779b97f4a7c15ull;
     std::size_t total = 0;
-    for (std::size_t i = 0; i < admission_fields.size(); ++i) {
+    for (auto& f : admission_fields) {
       std::string_view v;
+      bool present;
+      if (f.member != nullptr) {
+        v = record->event.*f.member;
+        present = !v.empty();
+      } else {
+        present = Get(*f.field, &f.scratch, &v);
+      }
       std::uint64_t x = 0x51ed270b27e1f3b7ull;  // absent
-      if (Get(*admission_fields[i], &admission_scratch[i], &v)) {
+      if (present) {
         total += v.size();
         if (total > kAdmissionKeyMax) return 0;
-        x = Index::Hash(v);
-        admission_vals[i] = v.data() != nullptr ? v : std::string_view("", 0);
+        x = internal::KeyIndex<false>::Hash(v);
+        f.value = v.data() != nullptr ? v : std::string_view("", 0);
       } else {
-        admission_vals[i] = std::string_view();
+        f.value = std::string_view();
       }
       h = (h ^ x) * 0xff51afd7ed558ccdull;
       h ^= h >> 32;
@@ -570,18 +593,19 @@ struct Engine::State {
 
   // Whether an entry's stored tuple is this event's.
   bool AdmissionSame(const AdmissionEntry& e) const {
-    std::size_t at = 0;
-    for (std::size_t i = 0; i < admission_vals.size(); ++i) {
-      const std::string_view v = admission_vals[i];
+    const char* at = e.bytes.data();
+    const std::uint32_t* len = e.len.data();
+    for (const auto& f : admission_fields) {
+      const std::string_view v = f.value;
+      const std::uint32_t n = *len++;
       if (v.data() == nullptr) {
-        if (e.len[i] != kAbsent) return false;
+        if (n != kAbsent) return false;
         continue;
       }
-      if (e.len[i] != v.size() ||
-          !internal::KeyIndex<false>::Equal(std::string_view(e.bytes.data() + at, e.len[i]), v)) {
+      if (n != v.size() || !internal::KeyIndex<false>::Equal(std::string_view(at, n), v)) {
         return false;
       }
-      at += e.len[i];
+      at += n;
     }
     return true;
   }
@@ -608,7 +632,8 @@ struct Engine::State {
     admission_slot_hash[i] = h;
     admission_slot_entry[i] = static_cast<std::uint32_t>(admission_entries.size());
     auto& e = admission_entries.emplace_back();
-    for (std::string_view v : admission_vals) {
+    for (const auto& f : admission_fields) {
+      const std::string_view v = f.value;
       e.len.push_back(v.data() == nullptr ? kAbsent : static_cast<std::uint32_t>(v.size()));
       e.bytes += v;
     }
