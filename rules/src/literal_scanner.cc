@@ -21,9 +21,8 @@ int LiteralScanner::Add(std::string_view key) {
 }
 
 std::size_t LiteralScanner::memory_bytes() const {
-  return (next_.size() + dense_.size() + dense_out_state_.size()) * sizeof(std::uint32_t) +
-         dict_.size() * sizeof(std::int32_t) + out_begin_.size() * sizeof(std::uint32_t) +
-         outs_.size() * sizeof(int);
+  return (table_.size() + out_state_.size() + out_begin_.size()) * sizeof(std::uint32_t) +
+         dict_.size() * sizeof(std::int32_t) + outs_.size() * sizeof(int);
 }
 
 void LiteralScanner::Build(std::size_t dense_max_bytes) {
@@ -39,18 +38,18 @@ void LiteralScanner::Build(std::size_t dense_max_bytes) {
   const std::uint32_t nc = n_classes_;
 
   // The trie (kNone = no edge yet) and each state's own outputs.
-  next_.assign(nc, kNone);
+  std::vector<std::uint32_t> next(nc, kNone);
   std::vector<std::vector<int>> own(1);
   for (int id = 0; id < n_keys_; ++id) {
     std::uint32_t s = 0;
     for (unsigned char c : keys_[id]) {
-      std::uint32_t& t = next_[s * nc + classes_[c]];
+      std::uint32_t& t = next[s * nc + classes_[c]];
       if (t == kNone) {
         t = static_cast<std::uint32_t>(own.size());
         own.emplace_back();
-        next_.resize(next_.size() + nc, kNone);
+        next.resize(next.size() + nc, kNone);
       }
-      s = next_[s * nc + classes_[c]];
+      s = next[s * nc + classes_[c]];
     }
     own[s].push_back(id);
   }
@@ -61,7 +60,7 @@ void LiteralScanner::Build(std::size_t dense_max_bytes) {
   dict_.assign(n_states, -1);
   std::deque<std::uint32_t> queue;
   for (std::uint32_t c = 0; c < nc; ++c) {
-    std::uint32_t& t = next_[c];
+    std::uint32_t& t = next[c];
     if (t == kNone) {
       t = 0;
     } else {
@@ -75,11 +74,11 @@ void LiteralScanner::Build(std::size_t dense_max_bytes) {
     dict_[s] = !own[f].empty() ? static_cast<std::int32_t>(f) : dict_[f];
     if (s == 0) dict_[s] = -1;
     for (std::uint32_t c = 0; c < nc; ++c) {
-      std::uint32_t& t = next_[s * nc + c];
+      std::uint32_t& t = next[s * nc + c];
       if (t == kNone) {
-        t = next_[f * nc + c];
+        t = next[f * nc + c];
       } else {
-        fail[t] = next_[f * nc + c];
+        fail[t] = next[f * nc + c];
         queue.push_back(t);
       }
     }
@@ -92,56 +91,54 @@ void LiteralScanner::Build(std::size_t dense_max_bytes) {
   }
   out_begin_[n_states] = static_cast<std::uint32_t>(outs_.size());
   std::vector<char> has_out(n_states);
-  for (std::size_t st = 0; st < n_states; ++st) has_out[st] = !own[st].empty() || dict_[st] >= 0;
-  BuildDense(has_out, dense_max_bytes);
-  for (auto& t : next_) {
-    const bool out = has_out[t];
-    t *= nc;
-    if (out) t |= kOutput;
-  }
-  for (int b = 0; b < 256; ++b) root_stay_[b] = next_[classes_[b]] == 0 ? 1 : 0;
+  for (std::size_t s = 0; s < n_states; ++s) has_out[s] = !own[s].empty() || dict_[s] >= 0;
+  has_out[0] = 0;  // the root: no key is empty (Add's contract; an empty key never reports)
+  BuildTable(next, has_out, dense_max_bytes);
   keys_.clear();
   keys_.shrink_to_fit();
-  if (!dense_.empty()) {  // the class table is not needed
-    next_.clear();
-    next_.shrink_to_fit();
-  }
 }
 
-void LiteralScanner::BuildDense(const std::vector<char>& has_out, std::size_t max_bytes) {
-  dense_.clear();
-  dense_out_state_.clear();
+void LiteralScanner::BuildTable(const std::vector<std::uint32_t>& next,
+                                const std::vector<char>& has_out, std::size_t dense_max_bytes) {
   const std::size_t n_states = has_out.size();
-  const std::size_t n_out = static_cast<std::size_t>(std::count(has_out.begin(), has_out.end(), 1));
+  const std::uint32_t nc = n_classes_;
+  const bool dense = (n_states * 256 + 1) * sizeof(std::uint32_t) <= dense_max_bytes;
+  stride_ = dense ? 256 : nc + (nc & 1);  // even: rows keep the parity of their offsets
   // Rows without outputs at even offsets from 0, one entry of padding, rows with outputs at odd
-  // offsets. The root has no outputs (keys are not empty).
-  const std::size_t entries = n_states * 256 + 1;
-  if (entries * sizeof(std::uint32_t) > max_bytes || entries >= (std::size_t{1} << 31)) return;
-  if (has_out[0]) return;  // an empty key (not allowed by Add's contract): the root reports
+  // offsets.
   std::vector<std::uint32_t> offset(n_states);
   std::uint32_t plain = 0;
   for (std::size_t st = 0; st < n_states; ++st) {
     if (!has_out[st]) {
       offset[st] = plain;
-      plain += 256;
+      plain += stride_;
     }
   }
-  dense_out_base_ = plain + 1;
-  std::uint32_t out = dense_out_base_;
-  dense_out_state_.reserve(n_out);
+  out_base_ = plain + 1;
+  std::uint32_t out = out_base_;
+  out_state_.clear();
   for (std::size_t st = 0; st < n_states; ++st) {
     if (has_out[st]) {
       offset[st] = out;
-      out += 256;
-      dense_out_state_.push_back(static_cast<std::uint32_t>(st));
+      out += stride_;
+      out_state_.push_back(static_cast<std::uint32_t>(st));
     }
   }
-  const std::uint32_t nc = n_classes_;
-  dense_.assign(entries, 0);
+  table_.assign(static_cast<std::size_t>(out), 0);
   for (std::size_t st = 0; st < n_states; ++st) {
-    std::uint32_t* row = dense_.data() + offset[st];
-    for (int b = 0; b < 256; ++b) row[b] = offset[next_[st * nc + classes_[b]]];
+    std::uint32_t* row = table_.data() + offset[st];
+    if (dense) {
+      for (int b = 0; b < 256; ++b) row[b] = offset[next[st * nc + classes_[b]]];
+    } else {
+      for (std::uint32_t c = 0; c < nc; ++c) row[c] = offset[next[st * nc + c]];
+    }
   }
+  int starts = 0;
+  for (int b = 0; b < 256; ++b) {
+    root_stay_[b] = table_[dense ? static_cast<std::uint32_t>(b) : classes_[b]] == 0 ? 1 : 0;
+    starts += 1 - root_stay_[b];
+  }
+  root_skip_ = starts <= kMaxSkipStarts;
 }
 
 }  // namespace mamori::rules::internal

@@ -1,6 +1,6 @@
 // LiteralScanner (rules/src/literal_scanner.h, internal): every occurrence of every key, ASCII
-// case folded, exactly as a brute-force search finds them, in both forms of the automaton (the
-// dense table and, forced by a zero memory bound, the byte-class table with its root skip):
+// case folded, exactly as a brute-force search finds them, in both layouts of the automaton's
+// table (dense, forced by a large memory bound, and byte classes, forced by a zero bound):
 // random keys over a small alphabet with non-ASCII bytes, random texts, empty and huge texts.
 #include "literal_scanner.h"
 
@@ -42,8 +42,8 @@ Hits Scan(const LiteralScanner& scanner, std::string_view text) {
 
 class LiteralScannerForms : public ::testing::TestWithParam<bool> {
  protected:
-  // dense: the default bound; otherwise 0 bytes, which forces the class table.
-  std::size_t Bound() const { return GetParam() ? LiteralScanner::kDenseMaxBytes : 0; }
+  // dense: a bound large enough for every automaton here; otherwise 0 bytes (byte classes).
+  std::size_t Bound() const { return GetParam() ? std::size_t{1} << 30 : 0; }
 };
 
 TEST_P(LiteralScannerForms, FindsWhatBruteForceFinds) {
@@ -128,15 +128,16 @@ TEST_P(LiteralScannerForms, EmptyAndHugeTexts) {
 INSTANTIATE_TEST_SUITE_P(Forms, LiteralScannerForms, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "Dense" : "Classes"; });
 
-// The bound: a dense table takes 1 KiB per automaton state; over the bound the class table is
-// used, with the same results.
+// The bound: a dense table takes 1 KiB per automaton state and is used only within
+// kDenseMaxBytes; larger automata use byte classes (4 bytes per class and state), with the same
+// results.
 TEST(LiteralScanner, DenseTableWithinItsBound) {
   LiteralScanner small;
   small.Add("abc");
   small.Build();
   EXPECT_TRUE(small.dense());
   EXPECT_LE(small.memory_bytes(), 4 * 1024 + 4096);
-  LiteralScanner big;  // 4,000 keys of 8 distinct bytes each: ~32,000 states, 32 MiB dense
+  LiteralScanner big;  // 4,000 keys of 8 letters: ~25,000 states over 27 classes
   std::mt19937 rng(3);
   std::vector<std::string> keys;
   for (int k = 0; k < 4000; ++k) {
@@ -147,7 +148,7 @@ TEST(LiteralScanner, DenseTableWithinItsBound) {
   }
   big.Build();
   EXPECT_FALSE(big.dense());
-  EXPECT_LE(big.memory_bytes(), LiteralScanner::kDenseMaxBytes);
+  EXPECT_LE(big.memory_bytes(), std::size_t{4} << 20);  // dense: ~25 MiB
   std::string text;
   for (int i = 0; i < 100; ++i) text += keys[rng() % keys.size()] + "xyz";
   EXPECT_EQ(Scan(big, text), BruteForce(keys, text));
