@@ -562,8 +562,8 @@ struct Engine::State {
     return false;
   }
 
-  // Reads the constraint fields into admission_vals and returns the tuple's hash (never 0), or 0
-  // when the tuple is too long to cache (then the groups are looked up directly).
+  // Reads the constraint fields into admission_fields[i].value and returns the tuple's hash (never
+  // 0), or 0 when the tuple is too long to cache (then the groups are looked up directly).
   std::uint64_t AdmissionHash() {
     std::uint64_t h = 0x9e3779b97f4a7c15ull;
     std::size_t total = 0;
