@@ -1,5 +1,6 @@
 #include "mamori/parsers/parser.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "body.h"
@@ -171,20 +172,33 @@ bool BySniff(const Body& b, Event* out) {
     while (n < v.size() && (v[n] == ' ' || v[n] == '\t' || v[n] == '\r' || v[n] == '\n')) ++n;
     return n;
   };
+  // The searches are bounded there too, and each is made when a gate first needs it (a long
+  // line that PAN-OS takes at once is not scanned for '[' and '=').
   const std::size_t text_lead = lead(b.text);
-  const std::size_t comma = first(b.full, ',');
-  const std::size_t bracket = first(b.text, '[');
-  const std::size_t equals = first(b.text, '=');
-  const bool panos = comma <= 96 + lead(b.full);       // CSV: the first comma within 96
-  const bool checkpoint = bracket <= 128 + text_lead;  // "[" within 128
-  const bool http = bracket <= 513;                    // " [time]" starting within 512
-  const bool iptables = equals <= 202;                 // "IN=" within 200
-  const bool kv = equals <= 64 + text_lead;            // "key=" within 64
-  const bool fortigate = first(s, '=') < 128;          // "date=" in the first 128
+  const std::size_t full_lead = lead(b.full);
+  std::size_t bracket = std::string_view::npos - 1, equals = std::string_view::npos - 1;
+  auto bracket_at = [&] {
+    if (bracket == std::string_view::npos - 1) {
+      bracket = first(b.text.substr(0, std::max<std::size_t>(514, 129 + text_lead)), '[');
+    }
+    return bracket;
+  };
+  auto equals_at = [&] {
+    if (equals == std::string_view::npos - 1) {
+      equals = first(b.text.substr(0, std::max<std::size_t>(203, 65 + text_lead)), '=');
+    }
+    return equals;
+  };
+  const bool panos = first(b.full.substr(0, 97 + full_lead), ',') != std::string_view::npos;
+  auto checkpoint = [&] { return bracket_at() <= 128 + text_lead; };  // "[" within 128
+  auto http = [&] { return bracket_at() <= 513; };          // " [time]" starting within 512
+  auto iptables = [&] { return equals_at() <= 202; };       // "IN=" within 200
+  auto kv = [&] { return equals_at() <= 64 + text_lead; };  // "key=" within 64
+  auto fortigate = [&] { return first(s.substr(0, 128), '=') != std::string_view::npos; };
   char c = s[0];
   if (c >= '0' && c <= '9') {
     if ((panos && Try(internal::ParsePanos, b, out)) || Try(internal::ParseNginxError, b, out) ||
-        (checkpoint && Try(internal::ParseCheckpoint, b, out))) {
+        (checkpoint() && Try(internal::ParseCheckpoint, b, out))) {
       return true;
     }
   } else if (c == '[') {
@@ -196,18 +210,18 @@ bool BySniff(const Body& b, Event* out) {
   } else if (c == 'p' && StartsWith(b.text, "pam_")) {
     if (Try(internal::ParsePam, b, out)) return true;
   }
-  if (fortigate && Try(internal::ParseFortigate, b, out)) return true;
+  if (fortigate() && Try(internal::ParseFortigate, b, out)) return true;
   if (internal::FindBy(head, "MSWinEventLog", 2) != std::string_view::npos &&
       Try(internal::ParseSnare, b, out)) {
     return true;
   }
-  if ((iptables && Try(internal::ParseIptables, b, out)) ||
-      (http && Try(internal::ParseHttpAccess, b, out)) ||
+  if ((iptables() && Try(internal::ParseIptables, b, out)) ||
+      (http() && Try(internal::ParseHttpAccess, b, out)) ||
       (panos && Try(internal::ParsePanos, b, out)) ||
-      (checkpoint && Try(internal::ParseCheckpoint, b, out))) {
+      (checkpoint() && Try(internal::ParseCheckpoint, b, out))) {
     return true;
   }
-  return kv && Try(internal::ParseKv, b, out);
+  return kv() && Try(internal::ParseKv, b, out);
 }
 
 // After a syslog header: the body parser pinned, or by app name, or by content.
