@@ -640,7 +640,7 @@ class Compiler {
       int id = -1;
       if (m->filtered->Add(patterns[p], PatternOptions(max_mem_), &id) == RE2::NoError) {
         m->filtered_pattern.push_back(p);
-        if (!AsciiAtoms(patterns[p])) always.push_back(id);
+        if (!ScannableAtoms(patterns[p])) always.push_back(id);
         continue;
       }
       Diagnostic d;
@@ -664,22 +664,17 @@ class Compiler {
     for (auto& a : atoms) m->scanner.Add(a);
   }
 
-  static bool Ascii(std::string_view s) {
-    for (unsigned char c : s) {
-      if (c >= 0x80) return false;
-    }
-    return true;
-  }
-
-  // Whether FilteredRE2's atoms for the pattern are all ASCII (the scanner folds ASCII case
-  // only, so a non-ASCII atom could be missed in text that differs in case).
-  bool AsciiAtoms(const std::string& pattern) {
+  // Whether the scanner can find FilteredRE2's atoms for the pattern: it folds ASCII case only,
+  // so an atom with a non-ASCII letter that has case variants could be missed in text that
+  // differs in case; caseless characters (CJK such as 個人番号, dashes, symbols) are fine.
+  bool ScannableAtoms(const std::string& pattern) {
     re2::FilteredRE2 one(kMinAtomLen);
     int id;
     if (one.Add(pattern, PatternOptions(max_mem_), &id) != RE2::NoError) return true;
     std::vector<std::string> atoms;
     one.Compile(&atoms);
-    return std::all_of(atoms.begin(), atoms.end(), [](const std::string& a) { return Ascii(a); });
+    return std::all_of(atoms.begin(), atoms.end(),
+                       [](const std::string& a) { return CaselessBeyondAscii(a); });
   }
 
   // Each group is indexed on its most selective valued constraint: the one with the fewest

@@ -182,6 +182,7 @@ std::string Expand(const std::string& tmpl, const std::vector<Field>& fields, co
 
 struct Engine::State {
   const Compiled* c = nullptr;
+  std::uint64_t* regex_runs = nullptr;  // EngineStats::regex_runs of the owning Engine
   std::vector<std::uint32_t> leaf_hit;
   std::vector<std::uint32_t> leaf_done;  // lazy leaves evaluated for this event
   std::vector<std::uint32_t> matcher_done;
@@ -403,6 +404,7 @@ struct Engine::State {
     });
     if (fm.filtered == nullptr) return;
     auto run = [&](int id) {
+      ++*regex_runs;
       if (RE2::PartialMatch(v, fm.filtered->GetRE2(id))) PatternHit(fm, fm.filtered_pattern[id]);
     };
     for (int id : fm.unfiltered) run(id);
@@ -658,6 +660,7 @@ struct Engine::State {
 
 Engine::Engine(std::shared_ptr<const RuleSet> rules, EngineOptions options)
     : rules_(std::move(rules)), options_(options), state_(std::make_unique<State>()) {
+  state_->regex_runs = &engine_stats_.regex_runs;
   state_->Reset(&rules_->compiled());
   state_->rules.resize(rules_->size());
 }
@@ -702,11 +705,14 @@ struct Firing {
 };
 
 // The group-by values: a name that is a named capture of the matching patterns takes the
-// captured value (when the capture took part in the match), any other the event field.
-std::string GroupKey(const CompiledRule& rule, int input, const Record& r,
-                     const std::vector<Field>& captures, std::string* scratch,
-                     std::vector<Field>* fields) {
-  std::string key;
+// captured value (when the capture took part in the match), any other the event field. Writes
+// the key ("name=value, name=value") to *key and, when `fields` is not null, appends the values
+// to *fields. Callers on the per-event path pass a reused key buffer and no fields (no
+// allocation once the buffer has grown); the fields are built when a group is new or fires.
+void GroupKeyInto(const CompiledRule& rule, int input, const Record& r,
+                  const std::vector<Field>& captures, std::string* scratch, std::string* key,
+                  std::vector<Field>* fields) {
+  key->clear();
   const auto& refs = rule.group_by[input];
   for (size_t k = 0; k < refs.size(); ++k) {
     const std::string& name = rule.def.group_by_names[k];
@@ -718,12 +724,17 @@ std::string GroupKey(const CompiledRule& rule, int input, const Record& r,
     } else if (!internal::Resolve(refs[k], r, scratch, &v)) {
       v = "";
     }
-    if (!key.empty()) key += ", ";
-    key += name;
-    key += '=';
-    key += v;
-    fields->push_back(Field{name, std::string(v)});
+    if (k > 0) key->append(", ");
+    key->append(name);
+    key->push_back('=');
+    key->append(v);
+    if (fields != nullptr) fields->push_back(Field{name, std::string(v)});
   }
+}
+
+// The key buffer of the per-event path (an Engine is used by one thread).
+std::string& KeyBuffer() {
+  thread_local std::string key;
   return key;
 }
 
@@ -749,8 +760,8 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
   const std::int64_t horizon = st->watermark - def.window_ns - opt.allowed_lateness_ns;
   st->groups.ExpireWhile([&](const Group& g) { return g.last_t < horizon; });
 
-  std::vector<Field> key_fields;
-  std::string key = GroupKey(rule, input, r, captures, scratch, &key_fields);
+  std::string& key = KeyBuffer();
+  GroupKeyInto(rule, input, r, captures, scratch, &key, nullptr);
   std::string value;
   if (def.corr == CorrType::kDistinct) {
     std::string_view v;
@@ -827,8 +838,7 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
     if (static_cast<std::size_t>(i) + 1 < n_inputs) return false;
     f->seqs = g.chain_seqs[i];
     f->count = n_inputs;
-    f->group_key = key;
-    f->fields = std::move(key_fields);
+    GroupKeyInto(rule, input, r, captures, scratch, &f->group_key, &f->fields);
     reset();
     return true;
   }
@@ -858,8 +868,7 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
   if (!fire) return false;
   f->count = def.corr == CorrType::kDistinct ? g.values.size() : g.hits.size();
   TakeEvidence(g.hits, opt.max_evidence, &f->seqs);
-  f->group_key = key;
-  f->fields = std::move(key_fields);
+  GroupKeyInto(rule, input, r, captures, scratch, &f->group_key, &f->fields);
   reset();
   return true;
 }
@@ -868,12 +877,15 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
 void SeenForAbsence(const CompiledRule& rule, int input, const Record& r,
                     const std::vector<Field>& captures, RuleState* st, const EngineOptions& opt,
                     std::string* scratch) {
-  std::vector<Field> key_fields;
-  std::string key = GroupKey(rule, input, r, captures, scratch, &key_fields);
+  std::string& key = KeyBuffer();
+  GroupKeyInto(rule, input, r, captures, scratch, &key, nullptr);
   Group& g = st->groups.Touch(key, opt.max_groups_per_rule, &st->stats.evictions);
   g.last_t = std::max(g.last_t, Wall(r));
   g.last_seq = r.seq;
-  if (g.key_fields.empty()) g.key_fields = std::move(key_fields);
+  if (g.key_fields.empty() && !rule.group_by[input].empty()) {
+    std::string unused;
+    GroupKeyInto(rule, input, r, captures, scratch, &unused, &g.key_fields);
+  }
 }
 
 std::string WindowText(std::int64_t ns) {
@@ -928,12 +940,7 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
         SeenForAbsence(rule, input, record, captures, &st, options_, &s.scratch);
         continue;
       } else if (rule.def.corr == CorrType::kNone) {
-        GroupKey(rule, input, record, captures, &s.scratch, &f.fields);
-        f.group_key.clear();
-        for (auto& fl : f.fields) {
-          if (!f.group_key.empty()) f.group_key += ", ";
-          f.group_key += fl.key + "=" + fl.value;
-        }
+        GroupKeyInto(rule, input, record, captures, &s.scratch, &f.group_key, &f.fields);
         f.seqs.push_back(record.seq);
         f.count = 1;
       } else if (!Correlate(rule, input, record, captures, &st, options_, &s.scratch, &f)) {

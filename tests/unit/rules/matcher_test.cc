@@ -83,6 +83,37 @@ TEST(LiteralMatcher, ComplexPatternsThroughAtomsAndWithout) {
   EXPECT_FALSE(Fires(unicode, "echec de connexion"));
 }
 
+// Alerts and the number of RE2 runs of the field matchers for one message.
+std::pair<bool, std::uint64_t> FiresAndRegexRuns(const std::shared_ptr<const RuleSet>& rules,
+                                                 const std::string& message) {
+  Engine e(rules);
+  std::vector<Alert> alerts;
+  e.Process(testing::Syslog("app", message, 0, 1, {}), &alerts);
+  return {!alerts.empty(), e.engine_stats().regex_runs};
+}
+
+TEST(LiteralMatcher, RegexAtomsBeyondAscii) {
+  // Caseless non-ASCII atoms (CJK) are keys of the scanner: the regex runs only when one is seen.
+  auto cjk = Sigma(
+      "  sel:\n    message|re: "
+      "'(?i)(?:\u500b\u4eba\u756a\u53f7|\u30de\u30a4\u30ca\u30f3\u30d0\u30fc)"
+      "\\D{0,4}\\d{4}'\n");
+  EXPECT_TRUE(Fires(cjk, "\u7167\u4f1a \u500b\u4eba\u756a\u53f7: 1234"));
+  EXPECT_TRUE(Fires(cjk, "\u30de\u30a4\u30ca\u30f3\u30d0\u30fc 9876"));
+  EXPECT_FALSE(Fires(cjk, "\u7167\u4f1a \u756a\u53f7: 1234"));
+  EXPECT_EQ(FiresAndRegexRuns(cjk, "\u7167\u4f1a \u756a\u53f7: 1234"),
+            std::make_pair(false, std::uint64_t{0}));  // no atom seen: the regex did not run
+  EXPECT_EQ(FiresAndRegexRuns(cjk, "\u500b\u4eba\u756a\u53f7 1234"),
+            std::make_pair(true, std::uint64_t{1}));
+  // An atom with a non-ASCII letter that has case variants: the ASCII-folding scanner could miss
+  // the other case, so the regex runs on every value and RE2's Unicode folding decides.
+  auto cased = Sigma("  sel:\n    message|re: '(?i)\u00c9CHEC \\d+'\n");
+  EXPECT_TRUE(Fires(cased, "\u00e9chec 12"));
+  EXPECT_TRUE(Fires(cased, "\u00c9CHEC 12"));
+  EXPECT_FALSE(Fires(cased, "echec 12"));
+  EXPECT_EQ(FiresAndRegexRuns(cased, "nothing here"), std::make_pair(false, std::uint64_t{1}));
+}
+
 TEST(LiteralMatcher, NativeExactCaseInsensitive) {
   auto r = Load(R"(
 id: admin
