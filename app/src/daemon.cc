@@ -138,6 +138,10 @@ Status Daemon::Impl::OpenStore() {
   opts.dir = config.data_dir;
   opts.sync = config.storage.sync;
   opts.block_cache_bytes = config.storage.block_cache_bytes;
+  using Compression = storage::StoreOptions::Compression;
+  opts.compression = config.storage.compression == "zstd"   ? Compression::kZstd
+                     : config.storage.compression == "none" ? Compression::kNone
+                                                            : Compression::kLz4;
   opts.chain = config.evidence.chain;
   auto s = storage::EvidenceStore::Open(opts);
   if (!s.ok()) return s.status();

@@ -577,11 +577,18 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   }
   if (YAML::Node s = r.Get("storage"); s && !s.IsNull()) {
     MapReader sr(s, "storage");
-    MAMORI_RETURN_IF_ERROR(sr.Check({"sync", "write_batch_max", "block_cache_size"}));
+    MAMORI_RETURN_IF_ERROR(
+        sr.Check({"sync", "write_batch_max", "block_cache_size", "compression"}));
     MAMORI_RETURN_IF_ERROR(sr.Bool("sync", &c->storage.sync));
     MAMORI_RETURN_IF_ERROR(
         sr.Uint("write_batch_max", &c->storage.write_batch_max_records, 1, 1'000'000));
     MAMORI_RETURN_IF_ERROR(sr.Bytes("block_cache_size", &c->storage.block_cache_bytes, 0));
+    MAMORI_RETURN_IF_ERROR(sr.Str("compression", &c->storage.compression));
+    if (c->storage.compression != "lz4" && c->storage.compression != "zstd" &&
+        c->storage.compression != "none") {
+      return Status::InvalidArgument(sr.Key("compression") + ": expected lz4, zstd or none, got " +
+                                     Quote(c->storage.compression));
+    }
   }
   if (YAML::Node p = r.Get("pipeline"); p && !p.IsNull()) {
     MapReader pr(p, "pipeline");

@@ -36,13 +36,14 @@ bool Supported(rocksdb::CompressionType t) {
   return std::find(all.begin(), all.end(), t) != all.end();
 }
 
-// No compression for L0 (what a flush writes), LZ4 for the levels in between (fast), ZSTD for the
-// bottommost level where most data ends up. Every L0 file is rewritten by the compaction that
-// moves it down, so compressing it at flush time was CPU spent twice (LZ4 was 6-7 % of the
-// daemon's CPU, plus its decompression in that compaction); the cost is that the last few flushes
-// (up to level0_file_num_compaction_trigger files) sit on disk uncompressed until compacted.
-void SetCompression(rocksdb::ColumnFamilyOptions* cf, bool enabled) {
-  if (!enabled) {
+// No compression for L0 (what a flush writes), LZ4 for the levels in between (fast), LZ4 or ZSTD
+// for the bottommost level where most data ends up (Options::compression). Every L0 file is
+// rewritten by the compaction that moves it down, so compressing it at flush time was CPU spent
+// twice (LZ4 was 6-7 % of the daemon's CPU, plus its decompression in that compaction); the cost is
+// that the last few flushes (up to level0_file_num_compaction_trigger files) sit on disk
+// uncompressed until compacted.
+void SetCompression(rocksdb::ColumnFamilyOptions* cf, StoreOptions::Compression c) {
+  if (c == StoreOptions::Compression::kNone) {
     cf->compression = rocksdb::kNoCompression;
     cf->bottommost_compression = rocksdb::kNoCompression;
     return;
@@ -54,7 +55,13 @@ void SetCompression(rocksdb::ColumnFamilyOptions* cf, bool enabled) {
   cf->compression = fast;
   cf->compression_per_level.assign(cf->num_levels, fast);
   cf->compression_per_level[0] = rocksdb::kNoCompression;
-  cf->bottommost_compression = Supported(rocksdb::kZSTD) ? rocksdb::kZSTD : fast;
+  if (c == StoreOptions::Compression::kLz4 || !Supported(rocksdb::kZSTD)) {
+    // LZ4 at the bottom too: the compaction that moves flushed records down was a fifth of the
+    // daemon's CPU under sustained ingest with ZSTD; LZ4 halves it for ~20 % more disk.
+    cf->bottommost_compression = fast;
+    return;
+  }
+  cf->bottommost_compression = rocksdb::kZSTD;
   // ZSTD level 1 instead of RocksDB's default (3): compaction spent most of its CPU in ZSTD;
   // level 1 compacts the benchmark's records in ~30 % less CPU for ~2.5 % more disk.
   cf->bottommost_compression_opts.enabled = true;
@@ -90,7 +97,7 @@ class HintPrefix final : public rocksdb::SliceTransform {
 
 rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
                                        std::size_t block_size, HintPrefix::Kind hint,
-                                       bool compression) {
+                                       StoreOptions::Compression compression) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -239,7 +246,7 @@ Status EvidenceStore::OpenDb() {
   // Bounded memtables: without this every CF may hold 2 x 64 MiB (RocksDB's default).
   db.db_write_buffer_size = std::max<std::size_t>(options_.memtable_bytes, 4 << 20);
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  const bool z = options_.compression;
+  const auto z = options_.compression;
   auto records_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll, z);
   auto time_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kAll, z);
   auto host_opts = CfOptions(cache, 16 * 1024, HintPrefix::Kind::kHost, z);

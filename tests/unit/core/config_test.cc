@@ -15,6 +15,7 @@ TEST(ConfigTest, EmptyYamlIsTheEmbeddedDefault) {
   EXPECT_EQ(c->listeners[0].address.ToString(), "127.0.0.1:5514");
   EXPECT_EQ(c->http.address.ToString(), "127.0.0.1:8514");
   EXPECT_EQ(c->data_dir, "mamori-data");
+  EXPECT_EQ(c->storage.compression, "lz4");
 }
 
 TEST(ConfigTest, FullConfigLoads) {
@@ -32,7 +33,7 @@ listeners:
     idle_timeout: 5m
     max_connections: 10
 http: {address: "127.0.0.1:0", enabled: true}
-storage: {sync: true, write_batch_max: 100}
+storage: {sync: true, write_batch_max: 100, compression: zstd}
 pipeline: {queue_capacity: 1000}
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -45,6 +46,7 @@ pipeline: {queue_capacity: 1000}
   EXPECT_EQ(c->listeners[1].idle_timeout_ms, 300000);
   EXPECT_EQ(c->listeners[1].max_connections, 10u);
   EXPECT_TRUE(c->storage.sync);
+  EXPECT_EQ(c->storage.compression, "zstd");
   EXPECT_EQ(c->pipeline.queue_capacity, 1000u);
 }
 
@@ -68,6 +70,7 @@ TEST(ConfigTest, BadValuesNameTheKey) {
       {"listeners: [{type: syslog_tcp, address: 'a:1'}, {type: syslog_tcp, address: 'a:2'}]",
        "duplicate listener name"},
       {"storage: {sync: maybe}", "storage.sync"},
+      {"storage: {compression: gzip}", "storage.compression: expected lz4, zstd or none"},
       {"pipeline: {queue_capacity: -5}", "pipeline.queue_capacity"},
       {"log_level: chatty", "log_level"},
       {"http: [1, 2]", "http: expected a mapping"},

@@ -96,7 +96,7 @@ class EvidenceTest : public ::testing::Test {
     StoreOptions o;
     o.dir = DbDir();
     o.read_only = read_only;
-    o.compression = false;  // so that files can be grepped for plaintext
+    o.compression = StoreOptions::Compression::kNone;  // so that files can be grepped for plaintext
     auto s = EvidenceStore::Open(o);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;

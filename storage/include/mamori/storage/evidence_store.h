@@ -64,9 +64,12 @@ struct StoreOptions {
   // Bind every appended record into the hash chain (evidence.chain). Off only to measure the
   // chain's cost: unchained records fail verification. Default: true.
   bool chain = true;
-  // Compress SST files (LZ4, ZSTD at the bottom). Tests turn it off to grep files for
-  // plaintext. Default: true.
-  bool compression = true;
+  // Compression of SST files: none at L0 (flushes; compaction rewrites them anyway), LZ4 for the
+  // levels in between and, for the bottommost level where most data ends up, LZ4 (kLz4) or ZSTD
+  // level 1 (kZstd: about 20 % smaller, about twice the compaction CPU). kNone: tests grep files
+  // for plaintext. Default: kLz4 (config storage.compression).
+  enum class Compression { kNone, kLz4, kZstd };
+  Compression compression = Compression::kLz4;
 };
 
 // The last link of the hash chain: h_seq after record `seq` (seq 0: the empty chain).
