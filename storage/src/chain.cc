@@ -19,7 +19,12 @@ const EVP_MD* Sha256Md() {
 }
 
 void PutBe(std::string* out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+  char b[8];
+  for (int i = bytes - 1; i >= 0; --i) {
+    b[i] = static_cast<char>(v);
+    v >>= 8;
+  }
+  out->append(b, bytes);
 }
 
 void PutLenPrefixed(std::string* out, std::string_view s, int len_bytes) {

@@ -8,6 +8,10 @@ namespace mamori::storage::internal {
 namespace {
 
 void PutVarint(std::string* out, std::uint64_t v) {
+  if (v < 0x80) {  // most varints of a record (lengths, flags, codes) fit in one byte
+    out->push_back(static_cast<char>(v));
+    return;
+  }
   char buf[10];
   int n = 0;
   while (v >= 0x80) {
