@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "xorshift.h"
+
 namespace mamori::parsers {
 namespace {
 
@@ -148,13 +150,7 @@ std::vector<MyNumberMatch> ByteScan(std::string_view s) {
 TEST(MyNumberTest, WordScanMatchesByteScan) {
   const std::string alphabet =
       std::string("0123456789 -.,/:+_aZ") + '\x80' + '\xff' + '\xb0' + '\xb9' + '\x10' + '\x7f';
-  std::uint64_t state = 88172645463325252ull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  testing::XorShift64 next(88172645463325252ull);
   for (int round = 0; round < 50000; ++round) {
     std::string s;
     const std::size_t len = next() % 2 == 0 ? next() % 48 : next() % 300;  // 64-byte blocks

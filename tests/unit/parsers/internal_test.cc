@@ -10,6 +10,7 @@
 #include "../../../parsers/src/body.h"
 #include "../../../parsers/src/text_util.h"
 #include "mamori/core/time_util.h"
+#include "xorshift.h"
 
 namespace mamori::parsers::internal {
 namespace {
@@ -18,13 +19,7 @@ TEST(FindTest, FindByAndFindStartingByMatchStringView) {
   const std::string alphabet = "ab =[]\",:CELF";
   const std::string_view needles[] = {
       "=", "[", " [", "] \"", "IN=", " OUT=", " date=", "CEF:", "a", "aa", "", "ab a", ":"};
-  std::uint64_t state = 0x9E3779B97F4A7C15ull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  testing::XorShift64 next(0x9E3779B97F4A7C15ull);
   for (int round = 0; round < 20000; ++round) {
     std::string s;
     const std::size_t len = next() % 40;
@@ -47,13 +42,7 @@ TEST(FindTest, FindByAndFindStartingByMatchStringView) {
 // Year inference: of the receive year and the years before and after it, the one that puts the
 // event closest to the receipt (the first of equals), computed here the long way.
 TEST(ResolveTimeTest, InferredYearIsTheClosestOfThree) {
-  std::uint64_t state = 0x2545F4914F6CDD1Dull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  testing::XorShift64 next(0x2545F4914F6CDD1Dull);
   for (int round = 0; round < 200000; ++round) {
     WallTime t;
     t.month = 1 + static_cast<int>(next() % 12);

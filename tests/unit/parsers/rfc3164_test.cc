@@ -5,6 +5,7 @@
 
 #include "mamori/core/time_util.h"
 #include "mamori/parsers/syslog.h"
+#include "xorshift.h"
 
 namespace mamori::parsers {
 namespace {
@@ -218,13 +219,7 @@ bool ReferenceLooksLikeHost(std::string_view tok) {
 
 TEST(Rfc3164Test, HostnameRuleOnRandomWords) {
   const std::string alphabet = "aFgZ09.-_:[]/@\x80\xff";
-  std::uint64_t state = 0xDEADBEEFCAFEF00Dull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  testing::XorShift64 next(0xDEADBEEFCAFEF00Dull);
   for (int round = 0; round < 20000; ++round) {
     std::string tok;
     const bool hexish = next() % 2 == 0;  // IPv6-like words: hex digits, '.' and ':'
