@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "raw_db.h"
 #include "test_util.h"
 
 namespace mamori::storage {
@@ -308,7 +309,9 @@ TEST_F(EvidenceStoreTest, RecordsSharingATimeShareAnIndexEntry) {
           const auto& b = all[i];
           EXPECT_TRUE(a.event.event_time_ns > b.event.event_time_ns ||
                       (a.event.event_time_ns == b.event.event_time_ns && a.seq > b.seq));
-          if (!host.empty()) EXPECT_EQ(b.event.host, host);
+          if (!host.empty()) {
+            EXPECT_EQ(b.event.host, host);
+          }
         }
       }
     }
@@ -318,30 +321,11 @@ TEST_F(EvidenceStoreTest, RecordsSharingATimeShareAnIndexEntry) {
     EXPECT_EQ(SearchAll(*store, q).size(), 150u);
   }
   // 3 batches x 2 times in time_idx; x 3 hosts in host_idx.
-  rocksdb::DBOptions o;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, dir_.path() + "/db", &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(o, dir_.path() + "/db", descs, &handles, &db).ok());
-  std::map<std::string, int> entries;
-  for (auto* h : handles) {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++entries[h->GetName()];
-  }
-  std::string format;
-  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(),
-                      handles[std::find(names.begin(), names.end(), "meta") - names.begin()],
-                      "format", &format)
-                  .ok());
-  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  delete db;
-  EXPECT_EQ(entries["records"], 300);
-  EXPECT_EQ(entries["time_idx"], 6);
-  EXPECT_EQ(entries["host_idx"], 18);
-  EXPECT_EQ(format, "2");
+  testing::RawDb db(dir_.path() + "/db");
+  EXPECT_EQ(db.Count("records"), 300);
+  EXPECT_EQ(db.Count("time_idx"), 6);
+  EXPECT_EQ(db.Count("host_idx"), 18);
+  EXPECT_EQ(db.Get("meta", "format"), "2");
 }
 
 // A format 1 store (one index entry per record, written before entries were shared) is read
@@ -355,21 +339,8 @@ TEST_F(EvidenceStoreTest, Format1StoreIsReadAndMarkedFormat2) {
     Append(*store, batch);  // distinct times: one entry per record, as format 1 wrote them
   }
   auto set_format = [&](const std::string& v) {
-    rocksdb::DBOptions o;
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, dir_.path() + "/db", &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.path() + "/db", descs, &handles, &db).ok());
-    for (auto* h : handles) {
-      if (h->GetName() == "meta") {
-        EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), h, "format", v).ok());
-      }
-    }
-    for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    delete db;
+    testing::RawDb db(dir_.path() + "/db");
+    db.Put("meta", "format", v);
   };
   set_format("1");
   {
@@ -520,22 +491,8 @@ TEST_F(EvidenceStoreTest, ReadOnlyOpenOfMissingStoreIsNotFound) {
 
 // Overwrites the value of one record behind the store's back.
 void CorruptRecord(const std::string& dir, std::uint64_t seq, const std::string& value) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, descs, &handles, &db).ok());
-  std::string key(8, '\0');
-  for (int i = 0; i < 8; ++i) key[7 - i] = static_cast<char>(seq >> (8 * i));
-  for (auto* h : handles) {
-    if (h->GetName() == "records") {
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h, key, value).ok());
-    }
-  }
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  delete db;
+  testing::RawDb db(dir);
+  db.PutRec(seq, value);
 }
 
 TEST_F(EvidenceStoreTest, CorruptValueIsCorruptionNotACrash) {

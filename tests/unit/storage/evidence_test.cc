@@ -18,6 +18,7 @@
 #include "mamori/storage/evidence_service.h"
 #include "mamori/storage/evidence_store.h"
 #include "mamori/storage/verify.h"
+#include "raw_db.h"
 #include "record_codec.h"
 #include "test_util.h"
 
@@ -28,6 +29,7 @@ namespace fs = std::filesystem;
 using testing::kSecond;
 using testing::kT0;
 using testing::MakeRecord;
+using testing::RawDb;
 using testing::TempDir;
 
 std::string ReadAll(const std::string& path) {
@@ -41,45 +43,6 @@ void WriteAll(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
 }
-
-// Raw access to the RocksDB database of a (closed) store, as a tamperer would have it.
-class RawDb {
- public:
-  explicit RawDb(const std::string& dir) {
-    rocksdb::DBOptions o;
-    std::vector<std::string> names;
-    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(o, dir, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    EXPECT_TRUE(rocksdb::DB::Open(o, dir, descs, &handles, &db_).ok());
-    for (auto* h : handles) cf_[h->GetName()] = h;
-  }
-  ~RawDb() {
-    for (auto& [n, h] : cf_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    delete db_;
-  }
-  std::string Get(const std::string& cf, const std::string& key) {
-    std::string v;
-    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), cf_.at(cf), key, &v).ok()) << cf;
-    return v;
-  }
-  void Put(const std::string& cf, const std::string& key, const std::string& v) {
-    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), cf_.at(cf), key, v).ok());
-  }
-  void Delete(const std::string& cf, const std::string& key) {
-    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), cf_.at(cf), key).ok());
-  }
-  std::string Rec(std::uint64_t seq) { return Get("records", internal::RecordKey(seq)); }
-  void PutRec(std::uint64_t seq, const std::string& v) {
-    Put("records", internal::RecordKey(seq), v);
-  }
-  void SetNextSeq(std::uint64_t next) { Put("meta", "next_seq", internal::RecordKey(next)); }
-
- private:
-  rocksdb::DB* db_ = nullptr;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
-};
 
 class EvidenceTest : public ::testing::Test {
  protected:
