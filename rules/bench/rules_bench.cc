@@ -204,7 +204,7 @@ void BM_Engine(benchmark::State& state) {
   state.counters["rules"] = static_cast<double>(rules->size());
   state.counters["patterns"] = static_cast<double>(rules->pattern_count());
   state.counters["events"] = static_cast<double>(events.size());
-  state.counters["fallbacks"] = static_cast<double>(engine.engine_stats().regex_fallbacks);
+  state.counters["regex_runs"] = static_cast<double>(engine.engine_stats().regex_runs);
 }
 BENCHMARK(BM_Engine)
     ->Arg(10)

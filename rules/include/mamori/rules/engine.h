@@ -61,10 +61,9 @@ struct RuleStats {
 };
 
 struct EngineStats {
-  std::uint64_t events = 0;           // Process() calls
-  std::uint64_t regex_fallbacks = 0;  // unused since the literal prefilter; always 0
-  std::uint64_t regex_runs = 0;       // RE2 runs of the field matchers (atoms seen, or none usable)
-  std::uint64_t ticks = 0;            // Tick() calls
+  std::uint64_t events = 0;      // Process() calls
+  std::uint64_t regex_runs = 0;  // RE2 runs of the field matchers (atoms seen, or none usable)
+  std::uint64_t ticks = 0;       // Tick() calls
 };
 
 class Engine {
