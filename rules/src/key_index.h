@@ -2,8 +2,9 @@
 // per-event lookups of the engine (event field keys, log source values). The hash reads at most
 // 24 bytes of the key (its length, head, middle and tail), so a lookup costs about the same for a
 // 60-byte "Event.EventData.CommandLine" as for "sshd"; a miss usually ends at an empty bucket or
-// a different 32-bit tag without comparing bytes. With `Fold`, ASCII letters compare and hash
-// case-insensitively.
+// a different 32-bit tag without comparing bytes, and a key whose length no key has (lengths up
+// to 62 are told apart, longer ones share a bit) without hashing. With `Fold`, ASCII letters
+// compare and hash case-insensitively.
 //
 // Thread-safety: immutable after the last Insert(); Find() is const.
 #pragma once
@@ -25,6 +26,7 @@ class KeyIndex {
     if (found >= 0) return found;
     int id = static_cast<int>(keys_.size());
     keys_.emplace_back(key);
+    lengths_ |= LengthBit(key.size());
     if (keys_.size() * 2 > buckets_.size()) {
       Rehash(buckets_.empty() ? 16 : buckets_.size() * 2);
     } else {
@@ -33,9 +35,9 @@ class KeyIndex {
     return id;
   }
 
-  // The id of the key, or -1.
+  // The id of the key, or -1. A key of a length no key has is rejected before hashing.
   int Find(std::string_view key) const {
-    if (keys_.empty()) return -1;
+    if ((lengths_ & LengthBit(key.size())) == 0) return -1;
     const std::uint64_t h = Hash(key);
     const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
     const std::size_t mask = buckets_.size() - 1;
@@ -143,8 +145,12 @@ class KeyIndex {
     for (std::size_t i = 0; i < keys_.size(); ++i) Place(static_cast<int>(i), Hash(keys_[i]));
   }
 
+  // Bit min(length, 63) of every key's length (0 when empty).
+  static std::uint64_t LengthBit(std::size_t n) { return std::uint64_t{1} << (n < 63 ? n : 63); }
+
   std::vector<std::string> keys_;
   std::vector<Bucket> buckets_;
+  std::uint64_t lengths_ = 0;
 };
 
 }  // namespace mamori::rules::internal
