@@ -74,14 +74,16 @@ class LiteralScanner {
     const std::uint8_t* cls = classes_.data();
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
-    auto col = [&](std::size_t i) -> std::uint32_t {
+    // Row offsets and columns are added as 64-bit values: with 32-bit ones, the sum needs a zero
+    // extension (one more instruction per byte) before it can index the table.
+    auto col = [&](std::size_t i) -> std::size_t {
       if constexpr (kClasses) {
         return cls[p[i]];
       } else {
         return p[i];
       }
     };
-    std::uint32_t s = 0;  // the current state's row offset; bit 0: it has outputs
+    std::size_t s = 0;  // the current state's row offset; bit 0: it has outputs
     auto step = [&](std::size_t i) {
       s = next[s + col(i)];
       if (s & 1u) Outputs(out_state_[(s - out_base_) / stride_], i + 1, on_hit);
@@ -97,14 +99,14 @@ class LiteralScanner {
         while (i < n && stay[p[i]]) ++i;
       }
       if (i + 8 > n) break;
-      const std::uint32_t t1 = next[s + col(i)];
-      const std::uint32_t t2 = next[t1 + col(i + 1)];
-      const std::uint32_t t3 = next[t2 + col(i + 2)];
-      const std::uint32_t t4 = next[t3 + col(i + 3)];
-      const std::uint32_t t5 = next[t4 + col(i + 4)];
-      const std::uint32_t t6 = next[t5 + col(i + 5)];
-      const std::uint32_t t7 = next[t6 + col(i + 6)];
-      const std::uint32_t t8 = next[t7 + col(i + 7)];
+      const std::size_t t1 = next[s + col(i)];
+      const std::size_t t2 = next[t1 + col(i + 1)];
+      const std::size_t t3 = next[t2 + col(i + 2)];
+      const std::size_t t4 = next[t3 + col(i + 3)];
+      const std::size_t t5 = next[t4 + col(i + 4)];
+      const std::size_t t6 = next[t5 + col(i + 5)];
+      const std::size_t t7 = next[t6 + col(i + 6)];
+      const std::size_t t8 = next[t7 + col(i + 7)];
       if (((t1 | t2 | t3 | t4 | t5 | t6 | t7 | t8) & 1u) == 0) {
         s = t8;
       } else {
