@@ -223,8 +223,10 @@ struct Engine::State {
   struct AdmissionField {
     const internal::FieldRef* field = nullptr;
     const std::string Event::*member = nullptr;  // format, app, host: read directly
-    std::string scratch;                         // numeric pseudo-fields
-    std::string_view value;                      // this event's; data() == nullptr: absent
+    // An event field (no pseudo-field) with slots in the field index: read from the index.
+    std::vector<int> slots;
+    std::string scratch;     // numeric pseudo-fields
+    std::string_view value;  // this event's; data() == nullptr: absent
   };
   std::vector<AdmissionField> admission_fields;
   std::vector<std::uint64_t> admission_slot_hash;  // 0: empty
@@ -255,6 +257,9 @@ struct Engine::State {
             break;
           case internal::Pseudo::kHost:
             f.member = &Event::host;
+            break;
+          case internal::Pseudo::kNone:
+            f.slots = con.field.slots;
             break;
           default:
             break;
@@ -571,10 +576,18 @@ struct Engine::State {
     std::size_t total = 0;
     for (auto& f : admission_fields) {
       std::string_view v;
-      bool present;
+      bool present = false;
       if (f.member != nullptr) {
         v = record->event.*f.member;
         present = !v.empty();
+      } else if (!f.slots.empty()) {  // Get() through the field index, inline
+        for (int slot : f.slots) {
+          if (slot_epoch[slot] == epoch) {
+            v = *slot_value[slot];
+            present = true;
+            break;
+          }
+        }
       } else {
         present = Get(*f.field, &f.scratch, &v);
       }
