@@ -83,5 +83,19 @@ TEST(KeyIndex, RandomKeys) {
   EXPECT_EQ(many.Find("key.5000"), -1);
 }
 
+// Lookups are rejected early by key length (lengths of 63 bytes and more share one mark): every
+// key is found whatever the lengths around it, and other lengths find nothing.
+TEST(KeyIndex, LengthsOfKeys) {
+  KeyIndex<false> index;
+  EXPECT_EQ(index.Find(""), -1);
+  const std::size_t lengths[] = {0, 1, 62, 63, 64, 200};
+  for (std::size_t n : lengths) index.Insert(std::string(n, 'k'));
+  for (std::size_t i = 0; i < std::size(lengths); ++i) {
+    EXPECT_EQ(index.Find(std::string(lengths[i], 'k')), static_cast<int>(i)) << lengths[i];
+  }
+  for (std::size_t n : {2u, 61u, 65u, 100u, 201u}) EXPECT_EQ(index.Find(std::string(n, 'k')), -1);
+  EXPECT_EQ(index.Find(std::string(64, 'j')), -1);
+}
+
 }  // namespace
 }  // namespace mamori::rules::internal
