@@ -1,6 +1,9 @@
 #include "mamori/storage/chain.h"
 
-#include <openssl/evp.h>
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, which is slower for
+// short inputs (chain.h); they remain part of OpenSSL 3's API.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -8,15 +11,8 @@
 namespace mamori::storage {
 namespace {
 
-// Fetched once: an explicit fetch avoids OpenSSL 3's implicit fetch on every DigestInit.
-const EVP_MD* Sha256Md() {
-  static const EVP_MD* md = [] {
-    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (m == nullptr) std::abort();  // OpenSSL without SHA-256: cannot happen
-    return m;
-  }();
-  return md;
-}
+SHA256_CTX* Ctx(unsigned char* storage) { return reinterpret_cast<SHA256_CTX*>(storage); }
+static_assert(sizeof(SHA256_CTX) <= 128 && alignof(SHA256_CTX) <= 8);
 
 void PutBe(std::string* out, std::uint64_t v, int bytes) {
   char b[8];
@@ -34,17 +30,13 @@ void PutLenPrefixed(std::string* out, std::string_view s, int len_bytes) {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr) std::abort();
-  Reset();
-}
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-void Sha256::Reset() { EVP_DigestInit_ex(ctx_, Sha256Md(), nullptr); }
-void Sha256::Update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+Sha256::Sha256() { Reset(); }
+Sha256::~Sha256() = default;
+void Sha256::Reset() { SHA256_Init(Ctx(ctx_)); }
+void Sha256::Update(std::string_view data) { SHA256_Update(Ctx(ctx_), data.data(), data.size()); }
 Hash Sha256::Final() {
   Hash h;
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(ctx_, h.data(), &n);
+  SHA256_Final(h.data(), Ctx(ctx_));
   Reset();
   return h;
 }

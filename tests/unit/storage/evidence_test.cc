@@ -1,6 +1,7 @@
 // Tamper evidence: the hash chain, signed checkpoints, verification (each tamper kind names
 // the right seq), evidence bundles, retention and disposal.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <prometheus/registry.h>
 #include <rocksdb/db.h>
 #include <sys/stat.h>
@@ -135,6 +136,78 @@ TEST_F(EvidenceTest, IntactStoreVerifies) {
   EXPECT_EQ(r.file_checkpoints, 2u);
   EXPECT_EQ(r.unanchored, 0u);
   EXPECT_EQ(r.key_id, key_->key_id());
+}
+
+// SHA-256 computed by OpenSSL's one-shot EVP_Digest: an implementation independent of Sha256.
+Hash EvpSha256(std::string_view data) {
+  Hash h;
+  unsigned int n = 0;
+  EXPECT_EQ(EVP_Digest(data.data(), data.size(), h.data(), &n, EVP_sha256(), nullptr), 1);
+  EXPECT_EQ(n, 32u);
+  return h;
+}
+
+std::string HexOf(const Hash& h) {
+  return ToHex(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+TEST(Sha256Test, KnownAnswersAndIncrementalUpdates) {
+  // FIPS 180-2 vectors: empty, one block, two blocks.
+  EXPECT_EQ(HexOf(Sha256::Of("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(HexOf(Sha256::Of("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT_EQ(HexOf(Sha256::Of(two)),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // Split updates of every length up to 300 bytes, and Final() leaving a reset context.
+  Sha256 s;
+  std::string data;
+  for (int len = 0; len <= 300; ++len) {
+    data.push_back(static_cast<char>(len * 31));
+    const std::size_t cut = data.size() / 3;
+    s.Update(std::string_view(data).substr(0, cut));
+    s.Update(std::string_view(data).substr(cut));
+    ASSERT_EQ(s.Final(), EvpSha256(data)) << "length " << data.size();
+  }
+  s.Update("abc");
+  s.Reset();
+  EXPECT_EQ(s.Final(), EvpSha256(""));
+}
+
+TEST(Sha256Test, DigestAndChainStepMatchTheFormatDefinition) {
+  // FORMAT.md / chain.h: h_i = SHA-256("MCH1" || h_{i-1} || seq_i (8 bytes, big endian) || d_i).
+  ChainHasher h;
+  const Hash prev = Sha256::Of("prev");
+  const Hash digest = Sha256::Of("digest");
+  std::string in = "MCH1";
+  in.append(reinterpret_cast<const char*>(prev.data()), 32);
+  in.append("\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+  in.append(reinterpret_cast<const char*>(digest.data()), 32);
+  EXPECT_EQ(h.Link(prev, 0x0102030405060708ull, digest), EvpSha256(in));
+
+  // digest_i = SHA-256("MRD1" || received_ns (8) || transport (1) || flags (4) ||
+  //   original_size (8) || info_class (1) || listener, peer, salt (each with a 4-byte length)
+  //   || raw length (8) || raw bytes), integers big endian.
+  Record rec = MakeRecord(kT0, "h", "m");
+  rec.raw.received_ns = 0x1112131415161718;
+  rec.raw.flags = 0x21222324;
+  rec.raw.original_size = 0x3132333435363738;
+  rec.raw.listener = "tcp:1";
+  rec.raw.peer = "127.0.0.1:9";
+  rec.raw.bytes = std::string(200, 'r');
+  const std::string salt(kSaltBytes, 's');
+  auto be = [](std::uint64_t v, int n) {
+    std::string b(n, '\0');
+    for (int i = n - 1; i >= 0; --i, v >>= 8) b[i] = static_cast<char>(v);
+    return b;
+  };
+  std::string d = "MRD1" + be(0x1112131415161718, 8) +
+                  std::string(1, static_cast<char>(rec.raw.transport)) + be(0x21222324, 4) +
+                  be(0x3132333435363738, 8) + std::string(1, static_cast<char>(InfoClass::kI)) +
+                  be(5, 4) + "tcp:1" + be(11, 4) + "127.0.0.1:9" + be(kSaltBytes, 4) + salt +
+                  be(200, 8) + rec.raw.bytes;
+  EXPECT_EQ(h.RecordDigest(rec.raw, InfoClass::kI, salt), EvpSha256(d));
 }
 
 TEST_F(EvidenceTest, DigestCoversEveryEvidenceField) {

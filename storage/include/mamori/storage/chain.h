@@ -19,8 +19,6 @@
 
 #include "mamori/core/record.h"
 
-typedef struct evp_md_ctx_st EVP_MD_CTX;
-
 namespace mamori::storage {
 
 using Hash = std::array<std::uint8_t, 32>;
@@ -28,7 +26,9 @@ inline constexpr Hash kZeroHash{};
 // Bytes of random salt bound into each record digest (FORMAT.md explains why).
 inline constexpr std::size_t kSaltBytes = 16;
 
-// Incremental SHA-256 on a reusable OpenSSL context (no allocation per hash).
+// Incremental SHA-256 (OpenSSL's SHA-NI/AVX2 block functions), no allocation per hash. It uses
+// OpenSSL's low-level SHA256_* calls, not EVP: EVP costs ~30 ns more per hash (provider
+// dispatch, context cleanup), about 2 % of the writer thread at two hashes per record.
 class Sha256 {
  public:
   Sha256();
@@ -43,7 +43,8 @@ class Sha256 {
   static Hash Of(std::string_view data);
 
  private:
-  EVP_MD_CTX* ctx_;
+  // An OpenSSL SHA256_CTX (112 bytes), kept opaque so that this header needs no OpenSSL.
+  alignas(8) unsigned char ctx_[128];
 };
 
 // Computes record digests and chain steps, reusing its buffers. One per thread.
