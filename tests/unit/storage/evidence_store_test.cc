@@ -253,6 +253,43 @@ TEST_F(EvidenceStoreTest, PagingVisitsEveryRecordExactlyOnce) {
   EXPECT_FALSE(want.empty());
 }
 
+// A batch with many hosts: runs of one host, hosts that come back, and hosts first seen late in
+// the batch all land in their own host_idx entries.
+TEST_F(EvidenceStoreTest, ManyHostsInOneBatch) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  std::vector<Record> batch;
+  std::map<std::string, std::set<std::uint64_t>> want;
+  for (int i = 0; i < 600; ++i) {
+    const int h = i < 300 ? (i / 3) % 25 : (i * 7) % 40;  // runs of 3, then interleaved
+    const std::string host = "host-" + std::to_string(h);
+    batch.push_back(MakeRecord(kT0 + (i % 2) * kSecond, host, std::to_string(i)));
+    want[host].insert(static_cast<std::uint64_t>(i) + 1);
+  }
+  Append(*store, batch);
+  ASSERT_EQ(want.size(), 40u);
+  for (const auto& [host, seqs] : want) {
+    Query q;
+    q.host = host;
+    q.limit = 7;
+    std::set<std::uint64_t> got;
+    for (const auto& r : SearchAll(*store, q)) {
+      EXPECT_EQ(r.event.host, host);
+      EXPECT_TRUE(got.insert(r.seq).second);
+    }
+    EXPECT_EQ(got, seqs) << host;
+  }
+  store.reset();
+  // One entry per (host, time) that occurs.
+  std::set<std::pair<std::string, int>> keys;
+  for (int i = 0; i < 600; ++i) {
+    const int h = i < 300 ? (i / 3) % 25 : (i * 7) % 40;
+    keys.emplace("host-" + std::to_string(h), i % 2);
+  }
+  testing::RawDb db(dir_.path() + "/db");
+  EXPECT_EQ(db.Count("host_idx"), static_cast<int>(keys.size()));
+}
+
 TEST_F(EvidenceStoreTest, PagingWithinATimeRange) {
   auto store = Open();
   ASSERT_TRUE(store);
