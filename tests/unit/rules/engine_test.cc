@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "mamori/core/time_util.h"
 #include "test_util.h"
 
@@ -225,6 +227,50 @@ TEST(EngineTest, RegexSetScansOncePerFieldAcrossManyRules) {
   auto stats = e.Stats();
   EXPECT_EQ(stats[17].matches, 1u);
   EXPECT_EQ(stats[18].matches, 0u);
+}
+
+// The regexes a set of prefilter atoms may match are cached per atom set (engine.cc,
+// Potentials): 2^13 distinct sets, more than the cache holds, each seen twice, still fire exactly
+// the rules whose regex matches, including after the cache was cleared.
+TEST(EngineTest, RegexesPerAtomSetStayExactBeyondTheCache) {
+  constexpr int kRules = 13;
+  std::string yaml = "rules:\n";
+  for (int i = 0; i < kRules; ++i) {
+    // An atom (wordNN) and a part the atom does not imply (a digit after it).
+    yaml += "  - {id: r" + std::to_string(i) +
+            ", title: R, severity: low, match: {message: 're:word" + std::to_string(10 + i) +
+            "-[0-9]'}}\n";
+  }
+  auto r = Load(yaml);
+  ASSERT_TRUE(r.ok()) << r.Format();
+  Engine e(r.rules);
+  std::uint64_t seq = 0, occurrences = 0, matches = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int set = 0; set < (1 << kRules); ++set) {
+      std::string msg = "x";
+      std::vector<std::string> want;
+      for (int i = 0; i < kRules; ++i) {
+        if ((set >> i & 1) == 0) continue;
+        // Every third rule's atom occurs without the digit: a potential that does not match.
+        const bool digit = (set + i) % 3 != 0;
+        msg += " word" + std::to_string(10 + i) + (digit ? "-7" : "-x");
+        ++occurrences;
+        if (digit) want.push_back("r" + std::to_string(i));
+      }
+      std::vector<Alert> alerts;
+      e.Process(Syslog("a", msg, 0, ++seq), &alerts);
+      std::vector<std::string> got;
+      for (const auto& a : alerts) got.push_back(a.rule_id);
+      std::sort(got.begin(), got.end());
+      std::sort(want.begin(), want.end());
+      ASSERT_EQ(got, want) << "pass " << pass << " message " << msg;
+      matches += want.size();
+    }
+  }
+  // The prefilter was in use: a regex ran only where its atom occurred (half of the rules per
+  // event on average, not all 13), and at least wherever it matched.
+  EXPECT_LE(e.engine_stats().regex_runs, occurrences);
+  EXPECT_GE(e.engine_stats().regex_runs, matches);
 }
 
 TEST(EngineTest, SuppressRepeatsPerGroup) {
