@@ -394,11 +394,15 @@ struct Engine::State {
     const auto& fm = c->matchers[m];
     std::string_view v;
     if (!Get(fm.field, &scratch, &v)) return;
-    if (int e = fm.exact.Find(v); e >= 0) {
-      for (int l : fm.exact_leaves[e]) Hit(l);
+    if (!fm.exact.empty()) {  // (most matchers have no exact values: no call)
+      if (int e = fm.exact.Find(v); e >= 0) {
+        for (int l : fm.exact_leaves[e]) Hit(l);
+      }
     }
-    if (int e = fm.exact_ci.Find(v); e >= 0) {
-      for (int l : fm.exact_ci_leaves[e]) Hit(l);
+    if (!fm.exact_ci.empty()) {
+      if (int e = fm.exact_ci.Find(v); e >= 0) {
+        for (int l : fm.exact_ci_leaves[e]) Hit(l);
+      }
     }
     for (const auto& lit : fm.empty_literals) {
       if (VerifyLiteral(lit, v, lit.anchor_end ? v.size() : 0)) PatternHit(fm, lit.pattern);
