@@ -224,6 +224,9 @@ struct Engine::State {
     std::string bytes;               // the present values, back to back
     std::vector<std::uint32_t> len;  // per field: its value's length, or kAbsent
     std::vector<int> groups;
+    // What admitting them does, without duplicates: the matchers their triggers scan and the
+    // detectors evaluated on every event.
+    std::vector<int> matchers, always;
   };
   struct AdmissionField {
     const internal::FieldRef* field = nullptr;
@@ -649,18 +652,18 @@ struct Engine::State {
   }
 
   // The admitted groups of this event's tuple (hash h), or null.
-  const std::vector<int>* AdmissionFind(std::uint64_t h) const {
+  const AdmissionEntry* AdmissionFind(std::uint64_t h) const {
     for (std::size_t i = h & (kAdmissionSlots - 1);; i = (i + 1) & (kAdmissionSlots - 1)) {
       if (admission_slot_hash[i] == 0) return nullptr;
       if (admission_slot_hash[i] == h) {
         const auto& e = admission_entries[admission_slot_entry[i]];
-        if (AdmissionSame(e)) return &e.groups;
+        if (AdmissionSame(e)) return &e;
       }
     }
   }
 
   // A new entry for this event's tuple (hash h), to be filled with its admitted groups.
-  std::vector<int>* AdmissionInsert(std::uint64_t h) {
+  AdmissionEntry* AdmissionInsert(std::uint64_t h) {
     if (admission_entries.size() >= kAdmissionCacheMax) {
       admission_entries.clear();
       std::fill(admission_slot_hash.begin(), admission_slot_hash.end(), 0);
@@ -675,7 +678,7 @@ struct Engine::State {
       e.len.push_back(v.data() == nullptr ? kAbsent : static_cast<std::uint32_t>(v.size()));
       e.bytes += v;
     }
-    return &e.groups;
+    return &e;
   }
 
   bool GroupMatches(const internal::SourceGroup& g) {
@@ -1063,15 +1066,25 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
     for (int det : g.always) s.Queue(det);
   };
   const std::uint64_t tuple = s.use_admission_cache ? s.AdmissionHash() : 0;
-  const std::vector<int>* cached = tuple != 0 ? s.AdmissionFind(tuple) : nullptr;
-  if (cached != nullptr) {
-    for (int gi : *cached) admit(gi);
+  const State::AdmissionEntry* cached = tuple != 0 ? s.AdmissionFind(tuple) : nullptr;
+  if (cached != nullptr) {  // admit(gi) for every group, with the lists merged
+    for (int gi : cached->groups) s.group_ok[gi] = s.epoch;
+    for (int m : cached->matchers) s.matcher_wanted[m] = s.epoch;
+    for (int det : cached->always) s.Queue(det);
   } else {
-    std::vector<int>* fill = tuple != 0 ? s.AdmissionInsert(tuple) : nullptr;
+    State::AdmissionEntry* fill = tuple != 0 ? s.AdmissionInsert(tuple) : nullptr;
     auto check = [&](int gi) {
       if (!s.GroupMatches(c.groups[gi])) return;
       admit(gi);
-      if (fill != nullptr) fill->push_back(gi);
+      if (fill == nullptr) return;
+      fill->groups.push_back(gi);
+      const auto& g = c.groups[gi];
+      for (int m : g.matchers) {
+        if (std::find(fill->matchers.begin(), fill->matchers.end(), m) == fill->matchers.end()) {
+          fill->matchers.push_back(m);
+        }
+      }
+      fill->always.insert(fill->always.end(), g.always.begin(), g.always.end());
     };
     for (const auto& p : c.primaries) {
       std::string_view v;
