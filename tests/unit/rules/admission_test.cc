@@ -20,7 +20,8 @@ using testing::Load;
 
 std::string Rules() {
   // 16 rules in more source groups than the cache's minimum (8), on app, format, host and an
-  // event field, some groups with two constraints (the second checked after the index lookup).
+  // event field, some groups with two constraints (the second checked after the index lookup),
+  // some rules triggered by a literal, the others evaluated on every admitted event.
   const char* sources[] = {
       "{app: sshd}",
       "{app: [sshd, sudo]}",
@@ -42,8 +43,10 @@ std::string Rules() {
   std::string out = "rules:\n";
   int i = 0;
   for (const char* s : sources) {
+    // Every fourth rule is evaluated on every event its group admits (no literal triggers it).
+    const char* match = i % 4 == 3 ? "{not: {message: {contains: y}}}" : "{message: {contains: x}}";
     out += "  - {id: r" + std::to_string(i++) + ", title: T, severity: low, logsource: " + s +
-           ", match: {message: {contains: x}}}\n";
+           ", match: " + match + "}\n";
   }
   return out;
 }
@@ -72,7 +75,7 @@ TEST(Admission, CachedAdmissionEqualsDirectAdmission) {
   for (int i = 0; i < 12000; ++i) {
     Record r;
     r.seq = static_cast<std::uint64_t>(i + 1);
-    r.event.message = rng() % 8 == 0 ? "nothing" : "x marks";
+    r.event.message = rng() % 8 == 0 ? "nothing" : rng() % 2 ? "x marks" : "x and y";
     r.event.app = apps[rng() % apps.size()];
     if (i > 4000 && i < 9000) r.event.app += std::to_string(rng() % 6000);    // many tuples
     if (rng() % 50 == 0) r.event.app = std::string(1500 + rng() % 100, 's');  // not cached
