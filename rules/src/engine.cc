@@ -1076,15 +1076,7 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
     auto check = [&](int gi) {
       if (!s.GroupMatches(c.groups[gi])) return;
       admit(gi);
-      if (fill == nullptr) return;
-      fill->groups.push_back(gi);
-      const auto& g = c.groups[gi];
-      for (int m : g.matchers) {
-        if (std::find(fill->matchers.begin(), fill->matchers.end(), m) == fill->matchers.end()) {
-          fill->matchers.push_back(m);
-        }
-      }
-      fill->always.insert(fill->always.end(), g.always.begin(), g.always.end());
+      if (fill != nullptr) fill->groups.push_back(gi);
     };
     for (const auto& p : c.primaries) {
       std::string_view v;
@@ -1094,6 +1086,17 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
       for (int gi : p.groups[id]) check(gi);
     }
     for (int gi : c.unindexed_groups) check(gi);
+    if (fill != nullptr) {
+      for (int gi : fill->groups) {
+        const auto& g = c.groups[gi];
+        for (int m : g.matchers) {
+          if (std::find(fill->matchers.begin(), fill->matchers.end(), m) == fill->matchers.end()) {
+            fill->matchers.push_back(m);
+          }
+        }
+        fill->always.insert(fill->always.end(), g.always.begin(), g.always.end());
+      }
+    }
   }
   // 3. Scan, once, every field of the event that a rule of an admitting group matches on; hits
   // queue the rules they can trigger.
