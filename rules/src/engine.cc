@@ -183,6 +183,7 @@ std::string Expand(const std::string& tmpl, const std::vector<Field>& fields, co
 struct Engine::State {
   const Compiled* c = nullptr;
   std::uint64_t* regex_runs = nullptr;  // EngineStats::regex_runs of the owning Engine
+  std::uint32_t since_timed = 0;        // events since the last timed one
   std::vector<std::uint32_t> leaf_hit;
   std::vector<std::uint32_t> leaf_done;  // lazy leaves evaluated for this event
   std::vector<std::uint32_t> matcher_done;
@@ -963,8 +964,11 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
   s.NextEpoch();
   s.record = &record;
   ++engine_stats_.events;
-  const bool timed =
-      options_.timing_sample_every != 0 && engine_stats_.events % options_.timing_sample_every == 0;
+  bool timed = false;  // every timing_sample_every-th event (counted, not divided)
+  if (options_.timing_sample_every != 0 && ++s.since_timed >= options_.timing_sample_every) {
+    s.since_timed = 0;
+    timed = true;
+  }
 
   auto on_match = [&](int det) {
     const auto& d = c.detectors[det];

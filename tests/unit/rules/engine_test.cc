@@ -296,5 +296,34 @@ suppress: 10m
   EXPECT_EQ(e.Stats()[0].suppressed, 1u);
 }
 
+// Evaluation time is measured on every timing_sample_every-th event only (0: never).
+TEST(EngineTest, EvaluationTimeSampledEveryNthEvent) {
+  auto r = Load(R"(
+id: t
+title: T
+severity: low
+match: {app: sudo, message: {re: 'session (opened|closed) for user [a-z]+'}}
+)");
+  ASSERT_TRUE(r.ok()) << r.Format();
+  EngineOptions every3;
+  every3.timing_sample_every = 3;
+  Engine e(r.rules, every3);
+  std::vector<Alert> alerts;
+  e.Process(Syslog("sudo", "session opened for user a", 0, 1), &alerts);
+  e.Process(Syslog("sudo", "session opened for user b", 0, 2), &alerts);
+  EXPECT_EQ(e.Stats()[0].evaluation_ns, 0u);
+  e.Process(Syslog("sudo", "session opened for user c", 0, 3), &alerts);
+  EXPECT_GT(e.Stats()[0].evaluation_ns, 0u);
+  EXPECT_EQ(alerts.size(), 3u);
+  EngineOptions never;
+  never.timing_sample_every = 0;
+  Engine quiet(r.rules, never);
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+    quiet.Process(Syslog("sudo", "session closed for user d", 0, seq), &alerts);
+  }
+  EXPECT_EQ(quiet.Stats()[0].evaluation_ns, 0u);
+  EXPECT_EQ(quiet.Stats()[0].matches, 10u);
+}
+
 }  // namespace
 }  // namespace mamori::rules
