@@ -44,7 +44,9 @@ std::string Rules() {
   int i = 0;
   for (const char* s : sources) {
     // Every fourth rule is evaluated on every event its group admits (no literal triggers it).
-    const char* match = i % 4 == 3 ? "{not: {message: {contains: y}}}" : "{message: {contains: x}}";
+    const char* match = i % 4 == 3   ? "{not: {message: {contains: y}}}"
+                        : i % 4 == 1 ? "{user: {contains: x}}"
+                                     : "{message: {contains: x}}";
     out += "  - {id: r" + std::to_string(i++) + ", title: T, severity: low, logsource: " + s +
            ", match: " + match + "}\n";
   }
@@ -83,6 +85,9 @@ TEST(Admission, CachedAdmissionEqualsDirectAdmission) {
     r.event.host = hosts[rng() % hosts.size()];
     const std::string& ch = channels[rng() % channels.size()];
     if (ch != "other") r.event.fields.push_back(Field{"channel", ch});
+    // A field some rule reads but no log source constrains: indexed, the constraint fields
+    // absent all the same.
+    if (rng() % 3 == 0) r.event.fields.push_back(Field{"user", "x"});
     Engine fresh(loaded.rules);
     auto want = Fire(&fresh, r);
     ASSERT_EQ(Fire(&cached, r), want)
