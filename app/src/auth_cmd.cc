@@ -1,8 +1,12 @@
 // `mamori token` (API tokens) and `mamori audit` (the audit trail): docs/security.md.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 
 #include "access.h"
 #include "commands.h"
@@ -11,7 +15,11 @@
 #include "mamori/auth/token_store.h"
 #include "mamori/core/clock.h"
 #include "mamori/core/config.h"
+#include "mamori/core/record.h"
 #include "mamori/core/time_util.h"
+#include "mamori/storage/evidence_log.h"
+#include "mamori/storage/evidence_store.h"
+#include "mamori/storage/verify.h"
 
 namespace mamori::app {
 namespace {
@@ -34,7 +42,7 @@ made again). Changes take effect in a running daemon on its next request.
 
 constexpr const char* kAuditUsage =
     R"(usage: mamori audit list [--data-dir DIR] [--since TIME] [--from-seq N] [--limit N]
-       mamori audit verify [--data-dir DIR]
+       mamori audit verify [--data-dir DIR] [--checkpoints FILE] [--public-key FILE]
 
 The audit trail of the API (DIR/audit): who read events, verified or exported evidence, changed
 an incident or reloaded the rules, and every refused attempt. Read-only; safe while the daemon
@@ -43,8 +51,13 @@ runs (it sees the entries as of the start of the command).
   list     JSON lines, oldest first: seq, time, actor, role, peer, method, path, params, status,
            returned, withheld, prev_hash, hash. --since TIME (RFC 3339, date or Unix seconds),
            --from-seq N, --limit N (default 1000)
-  verify   checks the hash chain; exit 0 when intact (prints the entry count and head hash),
-           3 with the first bad seq and why
+  verify   checks the hash chain, then compares it with the audit head signed into the newest
+           evidence checkpoint, in the store (DIR) and in the checkpoint file (--checkpoints,
+           default DIR/checkpoints.log if present), checked against the store's key or
+           --public-key FILE. Exit 0 when intact (prints the entry count, the head hash and how
+           many entries a signed checkpoint covers), 3 when the chain is broken (the first bad
+           seq and why), 4 when it does not match a signed checkpoint (entries removed from the
+           end or rewritten) or a checkpoint's signature is bad, 1 when it cannot be read
 )";
 
 int Fail(const char* cmd, const std::string& msg, int code) {
@@ -168,7 +181,110 @@ int AuditList(const Flags& f) {
   return kExitOk;
 }
 
+// The newest signed checkpoint that anchors the audit trail, from the store or the file.
+struct AuditAnchor {
+  storage::LogEntry entry;
+  std::string where;  // "store" or "checkpoint file"
+};
+
+// Reads the signed checkpoints that carry an audit head (v2), newest of each source, checking
+// every signature. Reads the checkpoint file first and then the store, like `mamori verify`:
+// both before the audit trail is opened, so nothing they anchor is newer than what it sees.
+// Sets *code (exit code) and returns an error message on failure.
+std::string ReadAuditAnchors(const Flags& f, std::vector<AuditAnchor>* out,
+                             std::vector<std::string>* notes, int* code) {
+  namespace fs = std::filesystem;
+  const std::string dir = f.Get("data-dir").value_or(DefaultConfig().data_dir);
+  *code = kExitFailure;
+  std::vector<storage::LogEntry> file_entries;
+  std::string file = f.Get("checkpoints").value_or("");
+  std::error_code ec;
+  if (file.empty() && fs::exists(fs::path(dir) / "checkpoints.log", ec)) {
+    file = (fs::path(dir) / "checkpoints.log").string();
+  }
+  if (!file.empty()) {
+    auto r = storage::ReadCheckpointFile(file, notes);
+    if (!r.ok()) {
+      if (r.status().code() == Status::Code::kInvalidArgument) *code = kExitCheckpointMismatch;
+      return r.status().message();
+    }
+    file_entries = std::move(r).value();
+  } else {
+    notes->push_back("no checkpoint file given and none in the data dir: not compared with it");
+  }
+  storage::StoreOptions so;
+  so.dir = dir;
+  so.read_only = true;
+  auto store = storage::EvidenceStore::Open(so);
+  if (!store.ok()) {
+    if (store.status().code() != Status::Code::kNotFound) return store.status().ToString();
+    notes->push_back("no evidence store in " + dir + ": the audit head is not anchored");
+    return "";
+  }
+  storage::EvidenceView view;
+  Status st = (*store)->ReadEvidence(1, 1, &view, [](const storage::ChainItem&) { return false; });
+  if (!st.ok()) return st.ToString();
+  std::string pem = view.public_key_pem;
+  if (auto k = f.Get("public-key")) {
+    std::ifstream in(*k, std::ios::binary);
+    if (!in) return "cannot read " + *k;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    pem = ss.str();
+  }
+  std::optional<storage::PublicKey> key;
+  if (!pem.empty()) {
+    auto k = storage::PublicKey::FromPem(pem);
+    if (!k.ok()) return "public key: " + k.status().message();
+    key = std::move(k).value();
+  }
+  auto consider = [&](const storage::LogEntry& e, const char* where) -> std::string {
+    if (e.kind != storage::LogEntry::Kind::kCheckpoint || !e.audit) return "";
+    if (!key || !storage::VerifyEntry(e, *key)) {
+      *code = kExitCheckpointMismatch;
+      return std::string(where) + " entry id " + std::to_string(e.id) +
+             ": bad signature or not signed by the store's key";
+    }
+    for (AuditAnchor& a : *out) {
+      if (a.where == where) {
+        if (e.id > a.entry.id) a.entry = e;
+        return "";
+      }
+    }
+    out->push_back({e, where});
+    return "";
+  };
+  for (const std::string& line : view.entries) {
+    auto e = storage::ParseLogLine(line);
+    if (!e.ok()) {
+      *code = kExitCheckpointMismatch;
+      return "store evidence log: " + e.status().message();
+    }
+    if (std::string err = consider(*e, "store"); !err.empty()) return err;
+  }
+  for (const storage::LogEntry& e : file_entries) {
+    if (std::string err = consider(e, "checkpoint file"); !err.empty()) return err;
+  }
+  return "";
+}
+
+std::string Hex(const auth::AuditHash& h) {
+  auth::TokenHash t;
+  std::copy(h.begin(), h.end(), t.begin());
+  return auth::HashToHex(t);
+}
+
 int AuditVerify(const Flags& f) {
+  std::vector<AuditAnchor> anchors;
+  std::vector<std::string> notes;
+  int code = kExitOk;
+  if (std::string err = ReadAuditAnchors(f, &anchors, &notes, &code); !err.empty()) {
+    if (code == kExitCheckpointMismatch) {
+      std::printf("audit trail NOT VERIFIED: %s\n", err.c_str());
+      return code;
+    }
+    return Fail("audit", err, code);
+  }
   auto log = OpenAudit(f);
   if (!log.ok()) return Fail("audit", log.status().ToString(), kExitFailure);
   const auth::AuditVerifyReport rep = (*log)->Verify();
@@ -178,10 +294,61 @@ int AuditVerify(const Flags& f) {
                 static_cast<unsigned long long>(rep.entries));
     return kExitChainBroken;
   }
-  auth::TokenHash head;
-  std::copy(rep.head.begin(), rep.head.end(), head.begin());
+  // seq counts from 1 without gaps, so the last entry's seq is the number of entries.
+  const std::uint64_t end = rep.entries;
+  const AuditAnchor* newest = nullptr;
+  for (const AuditAnchor& a : anchors) {
+    const storage::ExtraAnchor& x = *a.entry.audit;
+    const std::string cp = "checkpoint id " + std::to_string(a.entry.id) + " (" + a.where +
+                           ") at " + FormatRfc3339(a.entry.time_ns) + " anchored seq " +
+                           std::to_string(x.seq) + " hash " + storage::ToHex(x.head);
+    if (x.seq > end) {
+      std::printf(
+          "audit trail TRUNCATED: audit trail ends at seq %llu but %s: entries %llu..%llu "
+          "were removed\n",
+          static_cast<unsigned long long>(end), cp.c_str(),
+          static_cast<unsigned long long>(end + 1), static_cast<unsigned long long>(x.seq));
+      return kExitCheckpointMismatch;
+    }
+    auth::AuditHash have{};
+    if (x.seq > 0) {
+      auto e = (*log)->List(x.seq, std::numeric_limits<std::int64_t>::min(), 1);
+      if (!e.ok()) return Fail("audit", e.status().ToString(), kExitFailure);
+      if (e->empty() || e->front().seq != x.seq) {
+        return Fail("audit", "entry " + std::to_string(x.seq) + " cannot be read", kExitFailure);
+      }
+      have = e->front().hash;
+    }
+    if (!std::equal(have.begin(), have.end(), x.head.begin())) {
+      std::printf(
+          "audit trail REWRITTEN: entry %llu has hash %s but %s (entries up to it were "
+          "altered and the chain recomputed)\n",
+          static_cast<unsigned long long>(x.seq), Hex(have).c_str(), cp.c_str());
+      return kExitCheckpointMismatch;
+    }
+    if (newest == nullptr || x.seq > newest->entry.audit->seq) newest = &a;
+  }
   std::printf("audit trail intact: %llu entries, head %s\n",
-              static_cast<unsigned long long>(rep.entries), auth::HashToHex(head).c_str());
+              static_cast<unsigned long long>(rep.entries), Hex(rep.head).c_str());
+  if (newest == nullptr) {
+    std::printf(
+        "not anchored: no signed checkpoint carries the audit head (checkpoints made "
+        "before mamori signed it, or none yet); %llu entries unanchored\n",
+        static_cast<unsigned long long>(end));
+  } else {
+    const std::uint64_t m = newest->entry.audit->seq;
+    std::string where;
+    for (const AuditAnchor& a : anchors) {
+      if (a.entry.audit->seq == m) where += (where.empty() ? "" : ", ") + a.where;
+    }
+    std::printf(
+        "anchored: %llu entries covered by signed checkpoint id %llu at %s (%s); %llu "
+        "newer entries unanchored\n",
+        static_cast<unsigned long long>(m), static_cast<unsigned long long>(newest->entry.id),
+        FormatRfc3339(newest->entry.time_ns).c_str(), where.c_str(),
+        static_cast<unsigned long long>(end - m));
+  }
+  for (const std::string& n : notes) std::printf("note: %s\n", n.c_str());
   return kExitOk;
 }
 
@@ -208,7 +375,7 @@ int TokenCommand(const std::vector<std::string>& args) {
 }
 
 int AuditCommand(const std::vector<std::string>& args) {
-  FlagSpec spec{{"data-dir", "since", "from-seq", "limit"}, {"help"}};
+  FlagSpec spec{{"data-dir", "since", "from-seq", "limit", "checkpoints", "public-key"}, {"help"}};
   auto flags = Flags::Parse(args, spec);
   if (!flags.ok()) {
     return Fail("audit", flags.status().message() + "\n\n" + kAuditUsage, kExitUsage);

@@ -92,12 +92,12 @@ struct Daemon::Impl {
   std::unique_ptr<storage::EvidenceStore> store;
   std::unique_ptr<storage::Writer> writer;
   std::unique_ptr<storage::SigningKey> signing_key;
-  std::unique_ptr<storage::EvidenceService> evidence;  // uses store and signing_key
+  std::unique_ptr<auth::AuditLog> audit;  // <data_dir>/audit; its head is in each checkpoint
+  std::unique_ptr<storage::EvidenceService> evidence;  // uses store, signing_key and audit
   std::unique_ptr<parsers::ParseStats> parse_stats;
   std::unique_ptr<collector::SourceTracker> sources;
   std::unique_ptr<parsers::Classifier> classifier;  // information class, My Number
   std::unique_ptr<auth::TokenSet> tokens;           // <data_dir>/tokens, reloaded when changed
-  std::unique_ptr<auth::AuditLog> audit;            // <data_dir>/audit
   std::unique_ptr<ApiGuard> guard;                  // wraps every route (uses tokens, audit)
   std::unique_ptr<notify::Notifier> notifier;       // outbox and delivery threads
   asio::io_context io;
@@ -114,6 +114,7 @@ struct Daemon::Impl {
   Status StartNotifier();
   Status StartDetection();
   Status StartWriter();
+  Status OpenAudit();
   Status StartEvidence();
   Status StartCollector();
   Status StartHttp();
@@ -193,6 +194,19 @@ std::string Daemon::Impl::CheckpointFile() const {
              : config.evidence.checkpoint_file;
 }
 
+// The audit trail of the API (opened before the evidence service, which signs its head into
+// every checkpoint). Only with the API.
+Status Daemon::Impl::OpenAudit() {
+  if (!config.http.enabled) return Status::Ok();
+  auth::AuditOptions ao;
+  ao.dir = (std::filesystem::path(config.data_dir) / "audit").string();
+  ao.sync = config.storage.sync;
+  auto a = auth::AuditLog::Open(ao, registry.get());
+  if (!a.ok()) return a.status();
+  audit = std::move(a).value();
+  return Status::Ok();
+}
+
 // The signing key, checkpoints and retention (storage::EvidenceService). Off with the chain.
 Status Daemon::Impl::StartEvidence() {
   if (!config.evidence.chain) {
@@ -216,6 +230,17 @@ Status Daemon::Impl::StartEvidence() {
   eo.retention.max_age_ns = {r.class_i_ms * 1'000'000, r.class_ii_ms * 1'000'000,
                              r.class_iii_ms * 1'000'000};
   eo.retention_check_interval_ms = r.check_interval_ms;
+  if (audit) {
+    // The maintenance thread reads the head (thread-safe); `audit` outlives `evidence`.
+    eo.audit_anchor = [log = audit.get()]() -> Result<storage::ExtraAnchor> {
+      auto h = log->DurableHead();
+      if (!h.ok()) return h.status();
+      storage::ExtraAnchor a;
+      a.seq = h->first;
+      std::copy(h->second.begin(), h->second.end(), a.head.begin());
+      return a;
+    };
+  }
   evidence = std::make_unique<storage::EvidenceService>(*store, *signing_key, eo,
                                                         SystemClock::Instance(), *registry);
   return evidence->Start();
@@ -400,12 +425,6 @@ Status Daemon::Impl::StartHttp() {
                           "create --data-dir " +
                           config.data_dir + " --role admin --name NAME`");
   }
-  auth::AuditOptions ao;
-  ao.dir = (std::filesystem::path(config.data_dir) / "audit").string();
-  ao.sync = config.storage.sync;
-  auto a = auth::AuditLog::Open(ao, registry.get());
-  if (!a.ok()) return a.status();
-  audit = std::move(a).value();
   guard =
       std::make_unique<ApiGuard>(config.http, *tokens, *audit, SystemClock::Instance(), *registry);
   http = std::make_unique<api::HttpServer>(io, config.http, *registry);
@@ -495,7 +514,7 @@ Status Daemon::Start() {
   // Ordered startup; on failure the destructor tears down what was started.
   for (auto step :
        {&Impl::OpenStore, &Impl::StartNotifier, &Impl::StartDetection, &Impl::StartWriter,
-        &Impl::StartEvidence, &Impl::StartCollector, &Impl::StartHttp}) {
+        &Impl::OpenAudit, &Impl::StartEvidence, &Impl::StartCollector, &Impl::StartHttp}) {
     if (Status st = (impl_.get()->*step)(); !st.ok()) return st;
   }
   impl_->signals.async_wait([this](const boost::system::error_code& ec, int sig) {

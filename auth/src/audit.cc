@@ -316,4 +316,17 @@ std::uint64_t AuditLog::next_seq() const {
   return next_seq_;
 }
 
+Result<std::pair<std::uint64_t, AuditHash>> AuditLog::DurableHead() const {
+  if (options_.read_only) return Status::InvalidArgument("audit log opened read-only");
+  std::pair<std::uint64_t, AuditHash> head;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    head = {next_seq_ - 1, head_};
+  }
+  // Every entry up to `head` is in the WAL already (Put returned); make it durable.
+  Status st = storage::FromRocksStatus(db_->SyncWAL(), "syncing the audit log");
+  if (!st.ok()) return st;
+  return head;
+}
+
 }  // namespace mamori::auth

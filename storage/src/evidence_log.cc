@@ -47,10 +47,15 @@ bool HashField(std::string_view token, std::string_view key, Hash* out) {
 }  // namespace
 
 std::string LogEntry::SignedText() const {
-  std::string s = kind == Kind::kCheckpoint ? "mamori-checkpoint v1" : "mamori-disposal v1";
+  std::string s = kind == Kind::kDisposal ? "mamori-disposal v1"
+                  : audit                 ? "mamori-checkpoint v2"
+                                          : "mamori-checkpoint v1";
   s += " id=" + std::to_string(id) + " time=" + std::to_string(time_ns) + " key=" + key_id;
   if (kind == Kind::kCheckpoint) {
     s += " seq=" + std::to_string(seq) + " head=" + ToHex(head);
+    if (audit) {
+      s += " audit_seq=" + std::to_string(audit->seq) + " audit_head=" + ToHex(audit->head);
+    }
   } else {
     s += " first=" + std::to_string(first) + " last=" + std::to_string(last) +
          " count=" + std::to_string(count) + " class_I=" + std::to_string(count_by_class[0]) +
@@ -74,16 +79,16 @@ Result<LogEntry> ParseLogLine(std::string_view line) {
   };
   const auto t = Split(line);
   LogEntry e;
-  if (t.size() < 2 || t[1] != "v1") return bad("unknown kind or version");
+  if (t.size() < 2) return bad("unknown kind or version");
   std::size_t want;
-  if (t[0] == "mamori-checkpoint") {
+  if (t[0] == "mamori-checkpoint" && (t[1] == "v1" || t[1] == "v2")) {
     e.kind = LogEntry::Kind::kCheckpoint;
-    want = 8;
-  } else if (t[0] == "mamori-disposal") {
+    want = t[1] == "v1" ? 8 : 10;
+  } else if (t[0] == "mamori-disposal" && t[1] == "v1") {
     e.kind = LogEntry::Kind::kDisposal;
     want = 14;
   } else {
-    return bad("unknown kind");
+    return bad("unknown kind or version");
   }
   if (t.size() != want) return bad("wrong number of fields");
   std::string_view key, sig;
@@ -93,6 +98,13 @@ Result<LogEntry> ParseLogLine(std::string_view line) {
   e.key_id = std::string(key);
   if (e.kind == LogEntry::Kind::kCheckpoint) {
     if (!Num(t[5], "seq", &e.seq) || !HashField(t[6], "head", &e.head)) return bad("bad seq/head");
+    if (want == 10) {
+      ExtraAnchor a;
+      if (!Num(t[7], "audit_seq", &a.seq) || !HashField(t[8], "audit_head", &a.head)) {
+        return bad("bad audit_seq/audit_head");
+      }
+      e.audit = a;
+    }
   } else {
     if (!Num(t[5], "first", &e.first) || !Num(t[6], "last", &e.last) ||
         !Num(t[7], "count", &e.count) || !Num(t[8], "class_I", &e.count_by_class[0]) ||

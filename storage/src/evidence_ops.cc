@@ -131,6 +131,7 @@ Status EvidenceStore::LoadEvidenceState() {
     auto e = ParseLogLine(it->value().ToStringView());
     if (e.ok() && e->kind == LogEntry::Kind::kCheckpoint) {
       last_checkpoint_seq_ = e->seq;
+      last_checkpoint_audit_ = e->audit;
       break;
     }
   }
@@ -159,11 +160,14 @@ Status EvidenceStore::RegisterKey(const PublicKey& key) {
   return s.ok() ? Status::Ok() : FromRocks(s, "writing the public key");
 }
 
-Result<std::optional<LogEntry>> EvidenceStore::AddCheckpoint(const SigningKey& key,
-                                                             std::int64_t now_ns) {
+Result<std::optional<LogEntry>> EvidenceStore::AddCheckpoint(
+    const SigningKey& key, std::int64_t now_ns, const std::optional<ExtraAnchor>& audit) {
   if (options_.read_only) return Status::InvalidArgument("AddCheckpoint on a read-only store");
   const ChainHead head = chain_head();
-  if (head.seq == 0 || head.seq == last_checkpoint_seq_) return std::optional<LogEntry>();
+  if (head.seq == 0) return std::optional<LogEntry>();
+  if (head.seq == last_checkpoint_seq_ && (!audit || audit == last_checkpoint_audit_)) {
+    return std::optional<LogEntry>();
+  }
   // The records the checkpoint covers must be durable before it is published anywhere.
   if (rocksdb::Status s = db_->SyncWAL(); !s.ok()) return FromRocks(s, "syncing the WAL");
   LogEntry e;
@@ -172,6 +176,7 @@ Result<std::optional<LogEntry>> EvidenceStore::AddCheckpoint(const SigningKey& k
   e.time_ns = now_ns;
   e.seq = head.seq;
   e.head = head.hash;
+  e.audit = audit;
   SignEntry(key, &e);
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -179,6 +184,7 @@ Result<std::optional<LogEntry>> EvidenceStore::AddCheckpoint(const SigningKey& k
   if (!s.ok()) return FromRocks(s, "writing checkpoint");
   ++next_entry_id_;
   last_checkpoint_seq_ = head.seq;
+  last_checkpoint_audit_ = audit;
   return std::optional<LogEntry>(std::move(e));
 }
 

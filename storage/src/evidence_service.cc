@@ -180,7 +180,17 @@ void EvidenceService::Run() {
 
 Status EvidenceService::CheckpointNow() {
   std::lock_guard<std::mutex> lock(op_mu_);
-  auto r = store_.AddCheckpoint(key_, clock_.NowNs());
+  std::optional<ExtraAnchor> audit;
+  if (options_.audit_anchor) {
+    auto a = options_.audit_anchor();
+    if (a.ok()) {
+      audit = *a;
+    } else {
+      checkpoint_errors_.Increment();
+      log::Error("evidence", "checkpoint without the audit trail's head: " + a.status().ToString());
+    }
+  }
+  auto r = store_.AddCheckpoint(key_, clock_.NowNs(), audit);
   if (!r.ok()) {
     checkpoint_errors_.Increment();
     log::Error("evidence", "checkpoint failed: " + r.status().ToString());

@@ -10,10 +10,14 @@
 - Searches and evidence exports are audited (actor, query, counts); the exported bundle verifies
   with `mamori verify-bundle`; changing one audit entry on disk makes `mamori audit verify` fail
   naming its seq.
+- Every signed checkpoint carries the audit trail's head: `mamori audit verify` reports the
+  entries it covers, and deleting the newest entries on disk (a valid but shorter chain) makes
+  it fail naming the anchored seq, while `mamori verify` still accepts the v2 checkpoints.
 - A revoked token stops working on the next request, without a restart.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -256,6 +260,55 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(out.returncode, 3, out.stdout + out.stderr)
         self.assertIn("seq 2", out.stdout)
         self.assertEqual(self.audit()[1]["actor"], "mallory")
+
+    def test_audit_head_anchored_in_checkpoints_and_truncation_detected(self):
+        self.start()
+        self.d.logger("--rfc5424", "-t", "ev", transport="tcp", message=f"{self.tag} anchor")
+        wait_for(lambda: self.d.metric("mamori_events_stored_total") >= 1, what="1 stored")
+        for _ in range(4):
+            status, _, _ = self.call("GET", "/api/v1/events", token=self.tokens["analyst"],
+                                     params={"q": self.tag})
+            self.assertEqual(status, 200)
+        n = len(self.audit())
+        self.assertGreaterEqual(n, 4)
+        cp_file = os.path.join(self.d.data_dir, "checkpoints.log")
+
+        def anchored_seq():
+            with open(cp_file) as f:
+                seqs = [int(m.group(1)) for m in re.finditer(
+                    r"^mamori-checkpoint v2 .* audit_seq=(\d+) audit_head=[0-9a-f]{64} sig=",
+                    f.read(), re.M)]
+            return max(seqs, default=0) >= n or None
+        wait_for(anchored_seq, what=f"a checkpoint anchoring audit seq {n}")
+        # While the daemon runs: intact and anchored.
+        out = run("audit", "verify", "--data-dir", self.d.data_dir)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("anchored: ", out.stdout)
+
+        self.assertEqual(self.d.stop(), 0)  # the final checkpoint anchors every entry
+        n = len(self.audit())
+        out = run("audit", "verify", "--data-dir", self.d.data_dir)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn(f"audit trail intact: {n} entries", out.stdout)
+        self.assertIn(f"anchored: {n} entries covered by signed checkpoint", out.stdout)
+        self.assertIn("(store, checkpoint file); 0 newer entries unanchored", out.stdout)
+        v = run("verify", "--data-dir", self.d.data_dir)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+        # Delete the two newest entries behind its back: the shorter chain is valid, but the
+        # signed checkpoints anchored seq n.
+        self.assertTrue(AUDIT_TAMPER, "AUDIT_TAMPER (the audit_tamper test tool) is not set")
+        t = subprocess.run([AUDIT_TAMPER, os.path.join(self.d.data_dir, "audit"), str(n - 1),
+                            "--truncate"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(t.returncode, 0, t.stderr)
+        self.assertEqual(len(self.audit()), n - 2)
+        out = run("audit", "verify", "--data-dir", self.d.data_dir)
+        self.assertEqual(out.returncode, 4, out.stdout + out.stderr)
+        self.assertRegex(out.stdout, rf"audit trail ends at seq {n - 2} but checkpoint id \d+ "
+                         rf"\(store\) at \S+ anchored seq {n} hash [0-9a-f]{{64}}")
+        # The evidence store itself is untouched.
+        v = run("verify", "--data-dir", self.d.data_dir)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
     def test_revoked_token_refused_without_restart(self):
         self.start()

@@ -184,6 +184,22 @@ TEST_F(AuditTest, ModifiedAndRehashedEntryBreaksTheNextLink) {
   EXPECT_NE(rep.what.find("prev_hash"), std::string::npos) << rep.what;
 }
 
+TEST_F(AuditTest, DurableHeadIsTheLastEntry) {
+  auto log = Open();
+  auto empty = log->DurableHead();
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->first, 0u);
+  EXPECT_EQ(empty->second, AuditHash{});
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log->Append(Sample(i)).ok());
+  auto head = log->DurableHead();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->first, 3u);
+  EXPECT_EQ(head->second, log->Verify().head);
+  log.reset();
+  auto ro = Open(/*read_only=*/true);
+  EXPECT_FALSE(ro->DurableHead().ok());  // the writer's head only
+}
+
 TEST_F(AuditTest, DeletedEntryIsAGap) {
   Fill(4);
   {

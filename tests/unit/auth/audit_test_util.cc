@@ -31,4 +31,18 @@ Status TamperAuditEntry(const std::string& dir, std::uint64_t seq, bool rehash) 
   return Status::Ok();
 }
 
+Status TruncateAudit(const std::string& dir, std::uint64_t from_seq) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Options o;
+  rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
+  if (!s.ok()) return Status::IOError(s.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string from(1, 'a');
+  for (int sh = 56; sh >= 0; sh -= 8) from.push_back(static_cast<char>((from_seq >> sh) & 0xff));
+  const std::string to = "b";  // past every "a" + seq key
+  s = db->DeleteRange(rocksdb::WriteOptions(), db->DefaultColumnFamily(), from, to);
+  if (!s.ok()) return Status::IOError(s.ToString());
+  return Status::Ok();
+}
+
 }  // namespace mamori::auth::testutil

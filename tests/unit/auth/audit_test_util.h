@@ -14,4 +14,7 @@ namespace mamori::auth::testutil {
 // the entry's own hash (then the next entry's prev_hash no longer matches).
 Status TamperAuditEntry(const std::string& dir, std::uint64_t seq, bool rehash);
 
+// Deletes every entry with seq >= from_seq (truncates the tail: the shorter chain stays valid).
+Status TruncateAudit(const std::string& dir, std::uint64_t from_seq);
+
 }  // namespace mamori::auth::testutil

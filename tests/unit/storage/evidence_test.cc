@@ -585,6 +585,154 @@ TEST_F(EvidenceTest, LogLinesAreCanonical) {
   EXPECT_FALSE(ParseLogLine(e.Line() + " ").ok());
 }
 
+// A checkpoint line exactly as mamori wrote it before checkpoints carried the audit head
+// (built by hand, not by LogEntry): it still parses, re-formats byte for byte and verifies.
+TEST_F(EvidenceTest, OldFormatCheckpointLineStillVerifies) {
+  const std::string head(64, 'a');
+  const std::string text =
+      "mamori-checkpoint v1 id=3 time=5 key=" + key_->key_id() + " seq=7 head=" + head;
+  const std::string sig = key_->Sign(text);
+  const std::string line = text + " sig=" + ToHex(sig);
+  auto p = ParseLogLine(line);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->audit.has_value());
+  EXPECT_EQ(p->Line(), line);
+  EXPECT_TRUE(VerifyEntry(*p, key_->public_key()));
+}
+
+TEST_F(EvidenceTest, CheckpointWithAuditHeadRoundTrips) {
+  LogEntry e;
+  e.id = 3;
+  e.time_ns = 5;
+  e.seq = 7;
+  ExtraAnchor a;
+  a.seq = 42;
+  a.head[0] = 0xab;
+  a.head[31] = 0x01;
+  e.audit = a;
+  SignEntry(*key_, &e);
+  const std::string line = e.Line();
+  EXPECT_EQ(line.rfind("mamori-checkpoint v2 id=3 ", 0), 0u) << line;
+  EXPECT_NE(line.find(" audit_seq=42 audit_head=ab"), std::string::npos) << line;
+  auto p = ParseLogLine(line);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE(p->audit.has_value());
+  EXPECT_EQ(*p->audit, a);
+  EXPECT_TRUE(VerifyEntry(*p, key_->public_key()));
+  // The audit head is signed: changing it breaks the signature.
+  std::string changed = line;
+  changed.replace(changed.find("audit_seq=42"), 12, "audit_seq=41");
+  auto q = ParseLogLine(changed);
+  ASSERT_TRUE(q.ok());
+  EXPECT_FALSE(VerifyEntry(*q, key_->public_key()));
+  // Dropping the audit fields (back to v1) breaks it too; mixed forms do not parse.
+  LogEntry v1 = *p;
+  v1.audit.reset();
+  v1.signature = p->signature;
+  EXPECT_FALSE(VerifyEntry(v1, key_->public_key()));
+  std::string as_v1 = line;
+  as_v1.replace(as_v1.find(" v2 "), 4, " v1 ");
+  EXPECT_FALSE(ParseLogLine(as_v1).ok());
+  std::string short_v2 = v1.Line();
+  short_v2.replace(short_v2.find(" v1 "), 4, " v2 ");
+  EXPECT_FALSE(ParseLogLine(short_v2).ok());
+  std::string bad = line;
+  bad.replace(bad.find("audit_seq=42"), 12, "audit_seq=042");
+  EXPECT_FALSE(ParseLogLine(bad).ok());
+  EXPECT_FALSE(ParseLogLine("mamori-checkpoint v3" + line.substr(20)).ok());
+}
+
+// Old (v1) and new (v2) checkpoints in one store and checkpoint file verify together; a moved
+// audit head alone makes a new checkpoint, an unchanged one none (also after reopening).
+TEST_F(EvidenceTest, StoreMixesOldAndAuditAnchoredCheckpoints) {
+  Build();  // v1 checkpoints at 10 and 20
+  ExtraAnchor a;
+  a.seq = 3;
+  a.head.fill(0x33);
+  {
+    auto store = Open();
+    auto cp = store->AddCheckpoint(*key_, kT0, a);
+    ASSERT_TRUE(cp.ok() && cp->has_value());
+    EXPECT_EQ((*cp)->seq, 20u);  // the chain head did not move; the audit head did
+    ASSERT_TRUE((*cp)->audit.has_value());
+    std::ofstream(CpFile(), std::ios::app) << (*cp)->Line() << "\n";
+    auto again = store->AddCheckpoint(*key_, kT0, a);
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again->has_value());
+  }
+  {
+    auto store = Open();
+    auto same = store->AddCheckpoint(*key_, kT0, a);
+    ASSERT_TRUE(same.ok());
+    EXPECT_FALSE(same->has_value()) << "the last checkpoint's audit head is reloaded";
+    AppendN(*store, 2);
+    a.seq = 4;
+    auto cp = store->AddCheckpoint(*key_, kT0, a);
+    ASSERT_TRUE(cp.ok() && cp->has_value());
+    EXPECT_EQ((*cp)->seq, 22u);
+    EXPECT_EQ((*cp)->audit->seq, 4u);
+    std::ofstream(CpFile(), std::ios::app) << (*cp)->Line() << "\n";
+  }
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.records, 22u);
+  EXPECT_EQ(r.checkpoints, 4u);
+  EXPECT_EQ(r.file_checkpoints, 4u);
+  EXPECT_EQ(r.unanchored, 0u);
+  auto lines = ReadCheckpointFile(CpFile(), nullptr);
+  ASSERT_TRUE(lines.ok());
+  ASSERT_EQ(lines->size(), 4u);
+  EXPECT_FALSE((*lines)[1].audit.has_value());
+  EXPECT_EQ((*lines)[3].audit->seq, 4u);
+}
+
+TEST_F(EvidenceTest, ServiceSignsTheAuditHeadFromItsProvider) {
+  FakeClock clock(kT0 + 100 * kSecond);
+  prometheus::Registry registry;
+  auto store = Open();
+  std::uint64_t audit_seq = 0;
+  bool fail = false;
+  EvidenceService::Options o;
+  o.checkpoint_interval_ms = 3'600'000;  // driven by hand below
+  o.checkpoint_file = CpFile();
+  o.audit_anchor = [&]() -> Result<ExtraAnchor> {
+    if (fail) return Status::IOError("disk gone");
+    ExtraAnchor a;
+    a.seq = audit_seq;
+    a.head.fill(static_cast<std::uint8_t>(audit_seq));
+    return a;
+  };
+  {
+    EvidenceService svc(*store, *key_, o, clock, registry);
+    ASSERT_TRUE(svc.Start().ok());
+    ASSERT_TRUE(svc.CheckpointNow().ok());  // empty chain: nothing
+    AppendN(*store, 5);
+    audit_seq = 2;
+    ASSERT_TRUE(svc.CheckpointNow().ok());  // v2, audit 2
+    ASSERT_TRUE(svc.CheckpointNow().ok());  // nothing moved: no line
+    audit_seq = 3;
+    ASSERT_TRUE(svc.CheckpointNow().ok());  // only the audit head moved: v2, audit 3
+    AppendN(*store, 1);
+    fail = true;
+    ASSERT_TRUE(svc.CheckpointNow().ok());  // provider failed: v1, counted
+    fail = false;
+    svc.Stop();  // final checkpoint: audit 3 again (it differs from the last one's none)
+  }
+  auto lines = ReadCheckpointFile(CpFile(), nullptr);
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  ASSERT_EQ(lines->size(), 4u);
+  EXPECT_EQ((*lines)[0].audit->seq, 2u);
+  EXPECT_EQ((*lines)[1].seq, 5u);
+  EXPECT_EQ((*lines)[1].audit->seq, 3u);
+  EXPECT_FALSE((*lines)[2].audit.has_value());
+  EXPECT_EQ((*lines)[3].seq, 6u);
+  EXPECT_EQ((*lines)[3].audit->seq, 3u);
+  store.reset();
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.checkpoints, 4u);
+}
+
 // --- Bundles -------------------------------------------------------------------------------
 
 class BundleTest : public EvidenceTest {

@@ -13,11 +13,13 @@
 //
 // with integers big-endian and str(s) = u32(length) bytes. Changing any stored byte of an
 // entry, removing an entry or reordering entries is found by VerifyAuditLog. Dropping the newest
-// entries (truncating the tail) leaves a valid shorter chain; compare the head (`mamori audit
-// verify` prints it) with one recorded elsewhere to detect that.
+// entries (truncating the tail) leaves a valid shorter chain; to detect that, the daemon signs
+// the head (DurableHead) into every evidence checkpoint, and `mamori audit verify` compares the
+// trail with the newest such checkpoint (docs/security.md, "Audit trail").
 //
 // Thread-safety: AuditLog::Append is thread-safe (one mutex: seq and prev hash are assigned in
-// order); List and Verify may run concurrently with it. A read-only AuditLog (a RocksDB secondary
+// order); List, Verify and DurableHead may run concurrently with it (DurableHead runs on the
+// evidence maintenance thread). A read-only AuditLog (a RocksDB secondary
 // instance, like `mamori search`) is safe to open while the daemon writes; it sees the entries
 // as of Open.
 #pragma once
@@ -115,6 +117,11 @@ class AuditLog {
   AuditVerifyReport Verify() const;
 
   std::uint64_t next_seq() const;
+
+  // The last entry's seq and hash (0 and zeros when empty), after syncing the WAL so that the
+  // entries up to it survive a crash: what a signed checkpoint may anchor. Thread-safe; takes
+  // the append mutex only to read the head, not while syncing. InvalidArgument when read-only.
+  Result<std::pair<std::uint64_t, AuditHash>> DurableHead() const;
 
  private:
   explicit AuditLog(const AuditOptions& options);

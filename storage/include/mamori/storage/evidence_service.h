@@ -15,6 +15,9 @@
 // mamori_storage_compaction_pending_bytes. The gauges are updated by Start and on every
 // checkpoint tick, never on the write path.
 //
+// With Options::audit_anchor set, every checkpoint also signs the head of the audit trail
+// (a v2 line, storage/FORMAT.md), and a checkpoint is also made when only that head moved.
+//
 // Thread-safety: construct, Start and Stop from one controlling thread. CheckpointNow and
 // DisposeNow may be called from any thread (they serialize). The store, key, clock and
 // registry are not owned and must outlive the service.
@@ -22,6 +25,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -54,6 +58,13 @@ class EvidenceService {
     // Retention; no class with a maximum age = no disposal. Default: keep everything.
     RetentionPolicy retention;
     std::int64_t retention_check_interval_ms = 3'600'000;  // Default: 1 h
+    // The audit trail's current head, made durable, to sign with every checkpoint. Called
+    // under the service's operation lock from the maintenance thread, or from the thread
+    // calling CheckpointNow / Stop (the final checkpoint): it must be thread-safe and whatever
+    // it reads must outlive Stop(). An error is logged and counted
+    // (mamori_evidence_errors_total{op="checkpoint"}) and that checkpoint is made without
+    // the audit head. Default: none (v1 checkpoints).
+    std::function<Result<ExtraAnchor>()> audit_anchor;
   };
 
   EvidenceService(EvidenceStore& store, const SigningKey& key, Options options, const Clock& clock,

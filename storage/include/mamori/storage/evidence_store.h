@@ -166,9 +166,13 @@ class EvidenceStore {
   Status RegisterKey(const PublicKey& key);
 
   // Signs a checkpoint of the current chain head and stores it (synced, after syncing the WAL
-  // so that the records it covers are durable). Returns nullopt when the head has not moved
-  // since the last checkpoint. REQUIRES: not read-only; one maintenance thread.
-  Result<std::optional<LogEntry>> AddCheckpoint(const SigningKey& key, std::int64_t now_ns);
+  // so that the records it covers are durable). With `audit` the checkpoint (v2) also signs
+  // that head of the audit trail, which the caller must have made durable. Returns nullopt when
+  // the chain is empty, or when neither the head nor `audit` changed since the last checkpoint.
+  // REQUIRES: not read-only; one maintenance thread.
+  Result<std::optional<LogEntry>> AddCheckpoint(
+      const SigningKey& key, std::int64_t now_ns,
+      const std::optional<ExtraAnchor>& audit = std::nullopt);
 
   // Disposes of every record older than its class's maximum age: deletes the record and its
   // index entries, leaves a tombstone (digest and chain hash, so the chain still verifies)
@@ -221,6 +225,7 @@ class EvidenceStore {
   // Maintenance thread only.
   std::uint64_t next_entry_id_ = 1;
   std::uint64_t last_checkpoint_seq_ = 0;
+  std::optional<ExtraAnchor> last_checkpoint_audit_;  // of the last checkpoint
 
   Status LoadEvidenceState();
   Status PurgeDisposed(std::uint64_t first, std::uint64_t last);
