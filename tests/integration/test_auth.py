@@ -18,6 +18,7 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -295,9 +296,19 @@ class AuthTest(unittest.TestCase):
         v = run("verify", "--data-dir", self.d.data_dir)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
+        # Rewrite the newest entry and recompute its hash: the chain is valid (nothing links to
+        # it), but its hash is not the one the checkpoints signed.
+        self.assertTrue(AUDIT_TAMPER, "AUDIT_TAMPER (the audit_tamper test tool) is not set")
+        t = subprocess.run([AUDIT_TAMPER, os.path.join(self.d.data_dir, "audit"), str(n),
+                            "--rehash"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(t.returncode, 0, t.stderr)
+        out = run("audit", "verify", "--data-dir", self.d.data_dir)
+        self.assertEqual(out.returncode, 4, out.stdout + out.stderr)
+        self.assertRegex(out.stdout, rf"audit trail REWRITTEN: entry {n} has hash [0-9a-f]{{64}} "
+                         rf"but checkpoint id \d+ \(store\) at \S+ anchored seq {n} hash ")
+
         # Delete the two newest entries behind its back: the shorter chain is valid, but the
         # signed checkpoints anchored seq n.
-        self.assertTrue(AUDIT_TAMPER, "AUDIT_TAMPER (the audit_tamper test tool) is not set")
         t = subprocess.run([AUDIT_TAMPER, os.path.join(self.d.data_dir, "audit"), str(n - 1),
                             "--truncate"], capture_output=True, text=True, timeout=60)
         self.assertEqual(t.returncode, 0, t.stderr)
@@ -309,6 +320,23 @@ class AuthTest(unittest.TestCase):
         # The evidence store itself is untouched.
         v = run("verify", "--data-dir", self.d.data_dir)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+    def test_audit_trail_without_an_anchoring_checkpoint_is_reported_unanchored(self):
+        # No checkpoint before the crash (hour-long interval, SIGKILL: no final checkpoint).
+        self.start(config="evidence:\n  checkpoint_interval: 1h\n")
+        self.d.logger("--rfc5424", "-t", "ev", transport="tcp", message=f"{self.tag} x")
+        wait_for(lambda: self.d.metric("mamori_events_stored_total") >= 1, what="1 stored")
+        status, _, _ = self.call("GET", "/api/v1/events", token=self.tokens["analyst"],
+                                 params={"q": self.tag})
+        self.assertEqual(status, 200)
+        self.d.stop(sig=signal.SIGKILL)
+        n = len(self.audit())
+        self.assertGreaterEqual(n, 1)
+        out = run("audit", "verify", "--data-dir", self.d.data_dir)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn(f"audit trail intact: {n} entries", out.stdout)
+        self.assertIn(f"not anchored: no signed checkpoint carries the audit head", out.stdout)
+        self.assertIn(f"{n} entries unanchored", out.stdout)
 
     def test_revoked_token_refused_without_restart(self):
         self.start()
