@@ -1,9 +1,11 @@
 #include "access.h"
 
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "detection.h"
 #include "mamori/auth/peer.h"
@@ -38,7 +40,13 @@ const std::vector<RoutePolicy>& RouteTable() {
 
 ApiGuard::ApiGuard(const HttpConfig& config, auth::TokenSet& tokens, auth::AuditLog& audit,
                    const Clock& clock, prometheus::Registry& registry)
-    : config_(config), tokens_(tokens), audit_(audit), clock_(clock) {
+    : config_(config),
+      tokens_(tokens),
+      audit_(audit),
+      clock_(clock),
+      limiter_(auth::FailureLimit{config.auth_failure_limit, config.auth_failure_window_ms,
+                                  config.auth_lockout_ms, 10'000},
+               clock) {
   auto& fam = prometheus::BuildCounter()
                   .Name("mamori_api_auth_failures_total")
                   .Help(
@@ -50,6 +58,32 @@ ApiGuard::ApiGuard(const HttpConfig& config, auth::TokenSet& tokens, auth::Audit
         auth::AuthFailure::kRevoked, auth::AuthFailure::kForbidden}) {
     failures_[static_cast<int>(f)] = &fam.Add({{"reason", std::string(auth::AuthFailureName(f))}});
   }
+  lockouts_ = &prometheus::BuildCounter()
+                   .Name("mamori_api_auth_lockouts_total")
+                   .Help(
+                       "Client addresses locked out after http.auth_failure_limit failed "
+                       "authentications within http.auth_failure_window")
+                   .Register(registry)
+                   .Add({});
+  lockout_refusals_ = &prometheus::BuildCounter()
+                           .Name("mamori_api_auth_lockout_refusals_total")
+                           .Help(
+                               "API requests refused with 429 because their client address "
+                               "was locked out (the token was not looked at)")
+                           .Register(registry)
+                           .Add({});
+  lockout_evictions_ = &prometheus::BuildCounter()
+                            .Name("mamori_api_auth_lockout_evictions_total")
+                            .Help(
+                                "Client addresses dropped from the failed-authentication table "
+                                "because it was full (10,000 addresses)")
+                            .Register(registry)
+                            .Add({});
+  locked_out_ = &prometheus::BuildGauge()
+                     .Name("mamori_api_auth_locked_out_addresses")
+                     .Help("Client addresses locked out now")
+                     .Register(registry)
+                     .Add({});
 }
 
 void ApiGuard::Route(api::HttpServer& server, const std::string& method, const std::string& path,
@@ -90,9 +124,32 @@ api::Response ApiGuard::Handle(const RoutePolicy& policy, const GuardedHandler& 
   const bool open = std::find(config_.open_on_loopback.begin(), config_.open_on_loopback.end(),
                               policy.path) != config_.open_on_loopback.end() &&
                     auth::IsLoopbackPeer(req.peer);
+  const bool limited = config_.auth_failure_limit > 0;
+  if (limited) locked_out_->Set(static_cast<double>(limiter_.LockedOut()));
   if (!open) {
+    const std::string_view address = auth::PeerAddress(req.peer);
+    if (limited) {
+      if (std::int64_t retry_ms = limiter_.RetryAfterMs(address); retry_ms > 0) {
+        return LockedOut(policy, req, retry_ms);
+      }
+    }
     auth::AuthFailure f = tokens_.Authenticate(req.header("Authorization"), &ctx.who);
-    if (f != auth::AuthFailure::kNone) return Refuse(policy, req, f, ctx);
+    if (f != auth::AuthFailure::kNone) {
+      if (limited) {
+        std::uint64_t evicted = 0;
+        if (limiter_.RecordFailure(address, &evicted)) {
+          lockouts_->Increment();
+          locked_out_->Set(static_cast<double>(limiter_.LockedOut()));
+          log::Warn("api", "client address " + std::string(address) + " locked out for " +
+                               std::to_string(config_.auth_lockout_ms / 1000) + " s after " +
+                               std::to_string(config_.auth_failure_limit) +
+                               " failed authentications");
+        }
+        if (evicted > 0) lockout_evictions_->Increment(static_cast<double>(evicted));
+      }
+      return Refuse(policy, req, f, ctx);
+    }
+    if (limited) limiter_.RecordSuccess(address);
     ctx.authenticated = true;
     if (!auth::RoleAllows(ctx.who.role, policy.role)) {
       return Refuse(policy, req, auth::AuthFailure::kForbidden, ctx);
@@ -125,6 +182,18 @@ api::Response ApiGuard::Refuse(const RoutePolicy& policy, const api::Request& re
                             f == auth::AuthFailure::kMissing
                                 ? std::string("Bearer realm=\"mamori\"")
                                 : std::string("Bearer realm=\"mamori\", error=\"invalid_token\""));
+  return resp;
+}
+
+api::Response ApiGuard::LockedOut(const RoutePolicy& policy, const api::Request& req,
+                                  std::int64_t retry_after_ms) {
+  lockout_refusals_->Increment();
+  if (policy.audited) (void)Audit(req, CallContext{}, 429);
+  const std::int64_t seconds = (retry_after_ms + 999) / 1000;
+  api::Response resp =
+      api::JsonError(429, "too many failed authentications from this address; retry after " +
+                              std::to_string(seconds) + " s");
+  resp.headers.emplace_back("Retry-After", std::to_string(seconds));
   return resp;
 }
 

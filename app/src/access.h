@@ -8,8 +8,13 @@
 // `mamori token roles` (which prints the table) lists exactly what the daemon serves; the
 // integration test test_auth.py walks that list.
 //
-// Threads: the wrapped handlers run on I/O threads concurrently; TokenSet and AuditLog are
-// thread-safe. Route/CheckComplete run before the server starts, on the starting thread.
+// Before the token is looked at, a client address locked out by too many failed
+// authentications (HttpConfig::auth_failure_limit, auth::AuthFailureLimiter) gets 429 with
+// Retry-After; routes served open on loopback are not limited (they check no token).
+//
+// Threads: the wrapped handlers run on I/O threads concurrently; TokenSet, AuditLog and the
+// AuthFailureLimiter are thread-safe. Route/CheckComplete run before the server starts, on the
+// starting thread.
 #pragma once
 
 #include <functional>
@@ -19,12 +24,14 @@
 
 #include "mamori/api/http_server.h"
 #include "mamori/auth/audit.h"
+#include "mamori/auth/failure_limiter.h"
 #include "mamori/auth/token_store.h"
 #include "mamori/core/clock.h"
 #include "mamori/core/config.h"
 
 namespace prometheus {
 class Counter;
+class Gauge;
 class Registry;
 }  // namespace prometheus
 
@@ -52,7 +59,9 @@ using GuardedHandler = std::function<api::Response(const api::Request&, CallCont
 class ApiGuard {
  public:
   // All references must outlive the guard and every handler it made (the daemon owns them).
-  // Registers mamori_api_auth_failures_total{reason}.
+  // Registers mamori_api_auth_failures_total{reason}, mamori_api_auth_lockouts_total,
+  // mamori_api_auth_lockout_refusals_total, mamori_api_auth_locked_out_addresses and
+  // mamori_api_auth_lockout_evictions_total.
   ApiGuard(const HttpConfig& config, auth::TokenSet& tokens, auth::AuditLog& audit,
            const Clock& clock, prometheus::Registry& registry);
 
@@ -69,6 +78,9 @@ class ApiGuard {
                        const api::Request& req);
   api::Response Refuse(const RoutePolicy& policy, const api::Request& req, auth::AuthFailure f,
                        const CallContext& ctx);
+  // 429 to a locked-out address (counted, audited like a 401).
+  api::Response LockedOut(const RoutePolicy& policy, const api::Request& req,
+                          std::int64_t retry_after_ms);
   // Appends the audit record; false when it could not be stored.
   bool Audit(const api::Request& req, const CallContext& ctx, int status);
 
@@ -79,6 +91,11 @@ class ApiGuard {
   std::vector<std::string> unknown_;       // routes registered without a policy
   std::vector<std::string> registered_;    // "METHOD path"
   prometheus::Counter* failures_[6] = {};  // by auth::AuthFailure
+  auth::AuthFailureLimiter limiter_;
+  prometheus::Counter* lockouts_ = nullptr;
+  prometheus::Counter* lockout_refusals_ = nullptr;
+  prometheus::Counter* lockout_evictions_ = nullptr;
+  prometheus::Gauge* locked_out_ = nullptr;
 };
 
 }  // namespace mamori::app

@@ -24,4 +24,16 @@ bool IsLoopbackPeer(std::string_view peer) {
   return (ntohl(a4.s_addr) >> 24) == 127;
 }
 
+std::string_view PeerAddress(std::string_view peer) {
+  if (!peer.empty() && peer.front() == '[') {
+    auto end = peer.find(']');
+    return end == std::string_view::npos ? peer : peer.substr(1, end - 1);
+  }
+  auto colon = peer.find(':');
+  if (colon == std::string_view::npos || peer.find(':', colon + 1) != std::string_view::npos) {
+    return peer;  // no port, or a bare IPv6 address
+  }
+  return peer.substr(0, colon);
+}
+
 }  // namespace mamori::auth

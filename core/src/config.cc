@@ -551,7 +551,12 @@ Status LoadRoot(const YAML::Node& root, Config* c) {
   if (YAML::Node h = r.Get("http"); h && !h.IsNull()) {
     MapReader hr(h, "http");
     MAMORI_RETURN_IF_ERROR(
-        hr.Check({"enabled", "address", "max_body_size", "tls", "open_on_loopback"}));
+        hr.Check({"enabled", "address", "max_body_size", "tls", "open_on_loopback",
+                  "auth_failure_limit", "auth_failure_window", "auth_lockout"}));
+    MAMORI_RETURN_IF_ERROR(
+        hr.Uint("auth_failure_limit", &c->http.auth_failure_limit, 0, 1'000'000));
+    MAMORI_RETURN_IF_ERROR(hr.DurationMs("auth_failure_window", &c->http.auth_failure_window_ms));
+    MAMORI_RETURN_IF_ERROR(hr.DurationMs("auth_lockout", &c->http.auth_lockout_ms));
     MAMORI_RETURN_IF_ERROR(hr.Bool("enabled", &c->http.enabled));
     MAMORI_RETURN_IF_ERROR(hr.Address("address", &c->http.address));
     MAMORI_RETURN_IF_ERROR(hr.Bytes("max_body_size", &c->http.max_body_bytes, 1024));
@@ -763,6 +768,18 @@ Status ValidateConfig(const Config& c) {
       if (l.tls.verify_client && l.tls.ca_file.empty()) {
         return Status::InvalidArgument(key + ".tls.ca_file: required when verify_client is true");
       }
+    }
+  }
+  if (c.http.auth_failure_limit > 0) {
+    if (c.http.auth_failure_window_ms <= 0) {
+      return Status::InvalidArgument(
+          "http.auth_failure_window: must be longer than 0 (auth_failure_limit: 0 disables the "
+          "lockout)");
+    }
+    if (c.http.auth_lockout_ms <= 0) {
+      return Status::InvalidArgument(
+          "http.auth_lockout: must be longer than 0 (auth_failure_limit: 0 disables the "
+          "lockout)");
     }
   }
   if (!c.http.tls.key_file.empty() && c.http.tls.cert_file.empty()) {

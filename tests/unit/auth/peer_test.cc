@@ -20,5 +20,16 @@ TEST(Peer, NotLoopback) {
   }
 }
 
+TEST(Peer, AddressWithoutPort) {
+  EXPECT_EQ(PeerAddress("192.0.2.7:5123"), "192.0.2.7");
+  EXPECT_EQ(PeerAddress("192.0.2.7:1"), PeerAddress("192.0.2.7:2"));
+  EXPECT_EQ(PeerAddress("[2001:db8::1]:443"), "2001:db8::1");
+  EXPECT_EQ(PeerAddress("[::ffff:10.0.0.1]:9"), "::ffff:10.0.0.1");
+  EXPECT_EQ(PeerAddress("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(PeerAddress("2001:db8::1"), "2001:db8::1");
+  EXPECT_EQ(PeerAddress(""), "");
+  EXPECT_EQ(PeerAddress("[::1"), "[::1");
+}
+
 }  // namespace
 }  // namespace mamori::auth

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 namespace mamori {
 namespace {
@@ -426,6 +428,39 @@ TEST(ConfigTest, OpenOnLoopback) {
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_NE(c.status().message().find("open_on_loopback"), std::string::npos)
         << c.status().message();
+  }
+}
+
+// http.auth_failure_limit / auth_failure_window / auth_lockout: the lockout after failed
+// authentications; 0 disables it; garbage, negative and zero durations are refused by name.
+TEST(ConfigTest, AuthLockout) {
+  auto d = LoadConfigString("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->http.auth_failure_limit, 10u);
+  EXPECT_EQ(d->http.auth_failure_window_ms, 60'000);
+  EXPECT_EQ(d->http.auth_lockout_ms, 300'000);
+  auto c = LoadConfigString(
+      "http:\n  auth_failure_limit: 3\n  auth_failure_window: 2m\n  auth_lockout: 1500ms\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->http.auth_failure_limit, 3u);
+  EXPECT_EQ(c->http.auth_failure_window_ms, 120'000);
+  EXPECT_EQ(c->http.auth_lockout_ms, 1'500);
+  auto off = LoadConfigString("http:\n  auth_failure_limit: 0\n  auth_lockout: 0s\n");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->http.auth_failure_limit, 0u);
+  for (auto [bad, key] : std::vector<std::pair<const char*, const char*>>{
+           {"http:\n  auth_failure_limit: -1\n", "http.auth_failure_limit"},
+           {"http:\n  auth_failure_limit: ten\n", "http.auth_failure_limit"},
+           {"http:\n  auth_failure_limit: [3]\n", "http.auth_failure_limit"},
+           {"http:\n  auth_failure_window: -5s\n", "http.auth_failure_window"},
+           {"http:\n  auth_failure_window: 5 minutes\n", "http.auth_failure_window"},
+           {"http:\n  auth_failure_window: 0s\n", "http.auth_failure_window"},
+           {"http:\n  auth_lockout: soon\n", "http.auth_lockout"},
+           {"http:\n  auth_lockout: 0\n", "http.auth_lockout"},
+           {"http:\n  auth_lockuot: 5m\n", "auth_lockuot"}}) {
+    auto r = LoadConfigString(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
   }
 }
 

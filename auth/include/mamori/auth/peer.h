@@ -10,4 +10,8 @@ namespace mamori::auth {
 // Anything unparseable is not loopback.
 bool IsLoopbackPeer(std::string_view peer);
 
+// The peer's address without its port: "192.0.2.7:5123" -> "192.0.2.7", "[2001:db8::1]:443" ->
+// "2001:db8::1". Anything without a port is returned as it is.
+std::string_view PeerAddress(std::string_view peer);
+
 }  // namespace mamori::auth

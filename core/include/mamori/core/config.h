@@ -81,6 +81,14 @@ struct HttpConfig {
   // Every other request needs a bearer token (docs/security.md); there is no switch to turn
   // authentication off. Default: {"/metrics", "/healthz"}.
   std::vector<std::string> open_on_loopback{"/metrics", "/healthz"};
+  // Lockout after failed authentications (docs/security.md): a client address (IP, any port)
+  // whose requests failed authentication (401) auth_failure_limit times within
+  // auth_failure_window gets 429 with Retry-After, without its token being looked at, for
+  // auth_lockout. Loopback is not exempt. Default: 10 failures in 60 s lock out for 300 s;
+  // auth_failure_limit 0 disables the lockout.
+  std::uint32_t auth_failure_limit = 10;
+  std::int64_t auth_failure_window_ms = 60'000;
+  std::int64_t auth_lockout_ms = 300'000;
 };
 
 struct StorageConfig {
