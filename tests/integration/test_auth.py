@@ -47,9 +47,13 @@ EXPECTED = {
 # Parameters that make each route do real work once authorized.
 PARAMS = {"/api/v1/incident": {"id": "1"}, "/api/v1/events": {"limit": "5"},
           "/api/v1/evidence/export": {"seq": "1"}}
+# These tests send hundreds of failed authentications from loopback on purpose: the lockout
+# (tested in test_auth_lockout.py) is off here. `http:` stays last so that tests append to it.
 FAST = """
 evidence:
   checkpoint_interval: 200ms
+http:
+  auth_failure_limit: 0
 """
 MY_NUMBER = "123456789018"  # valid check digit (parsers classifier tests)
 
@@ -101,7 +105,7 @@ class AuthTest(unittest.TestCase):
         self.assertEqual({(r["method"], r["path"]): r["role"] for r in routes}, EXPECTED)
         self.assertEqual(len(routes), len(EXPECTED), "a route is listed twice")
         # Nothing open, not even on loopback: every route is checked.
-        self.start(FAST + "http:\n  open_on_loopback: []\n")
+        self.start(FAST + "  open_on_loopback: []\n")
         self.d.logger("--rfc5424", "-t", "app", transport="tcp", message=f"hello {self.tag}")
         wait_for(lambda: self.d.metric("mamori_events_stored_total") >= 1, what="1 stored")
         unknown = "mmr_" + "A" * 43  # well formed, never issued
