@@ -72,13 +72,15 @@ ApiGuard::ApiGuard(const HttpConfig& config, auth::TokenSet& tokens, auth::Audit
                                "was locked out (the token was not looked at)")
                            .Register(registry)
                            .Add({});
-  lockout_evictions_ = &prometheus::BuildCounter()
-                            .Name("mamori_api_auth_lockout_evictions_total")
-                            .Help(
-                                "Client addresses dropped from the failed-authentication table "
-                                "because it was full (10,000 addresses)")
-                            .Register(registry)
-                            .Add({});
+  lockout_evictions_ =
+      &prometheus::BuildCounter()
+           .Name("mamori_api_auth_lockout_evictions_total")
+           .Help(
+               "Client addresses dropped from the failed-authentication table "
+               "because it was full (10,000 addresses); a locked-out one only when "
+               "all are locked out")
+           .Register(registry)
+           .Add({});
   locked_out_ = &prometheus::BuildGauge()
                      .Name("mamori_api_auth_locked_out_addresses")
                      .Help("Client addresses locked out now")

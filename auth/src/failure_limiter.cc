@@ -15,7 +15,6 @@ void AuthFailureLimiter::ExpireLockouts(std::int64_t now) {
   while (!lockouts_.empty() && lockouts_.front().first <= now) {
     auto it = entries_.find(lockouts_.front().second);
     if (it != entries_.end() && it->second.locked_until_ns == lockouts_.front().first) {
-      --locked_;
       Erase(it);  // a lockout that ended starts the count afresh
     }
     lockouts_.pop_front();
@@ -33,13 +32,13 @@ void AuthFailureLimiter::ExpireLockouts(std::int64_t now) {
 AuthFailureLimiter::Entry* AuthFailureLimiter::Find(std::string_view address, bool create) {
   auto it = entries_.find(std::string(address));
   if (it != entries_.end()) {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    auto& list = it->second.locked_until_ns != 0 ? locked_lru_ : lru_;
+    list.splice(list.begin(), list, it->second.lru);
     return &it->second;
   }
   if (!create) return nullptr;
   while (!entries_.empty() && entries_.size() >= std::max<std::size_t>(limit_.max_addresses, 1)) {
-    auto victim = entries_.find(lru_.back());
-    if (victim->second.locked_until_ns != 0) --locked_;
+    auto victim = entries_.find(lru_.empty() ? locked_lru_.back() : lru_.back());
     Erase(victim);
     ++evictions_;
   }
@@ -50,7 +49,7 @@ AuthFailureLimiter::Entry* AuthFailureLimiter::Find(std::string_view address, bo
 }
 
 void AuthFailureLimiter::Erase(Map::iterator it) {
-  lru_.erase(it->second.lru);
+  (it->second.locked_until_ns != 0 ? locked_lru_ : lru_).erase(it->second.lru);
   entries_.erase(it);
 }
 
@@ -62,11 +61,10 @@ std::int64_t AuthFailureLimiter::RetryAfterMs(std::string_view address) {
   auto it = entries_.find(std::string(address));
   if (it == entries_.end() || it->second.locked_until_ns == 0) return 0;
   if (it->second.locked_until_ns <= now) {  // expired out of order (the clock was stepped back)
-    --locked_;
     Erase(it);
     return 0;
   }
-  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  locked_lru_.splice(locked_lru_.begin(), locked_lru_, it->second.lru);
   const std::int64_t left_ms = (it->second.locked_until_ns - now + kNsPerMs - 1) / kNsPerMs;
   return std::clamp<std::int64_t>(left_ms, 1, std::max<std::int64_t>(limit_.lockout_ms, 1));
 }
@@ -89,8 +87,8 @@ bool AuthFailureLimiter::RecordFailure(std::string_view address, std::uint64_t* 
   e->failures = 0;
   e->locked_until_ns = now + limit_.lockout_ms * kNsPerMs;
   if (e->locked_until_ns == 0) e->locked_until_ns = 1;
+  locked_lru_.splice(locked_lru_.begin(), lru_, e->lru);
   lockouts_.emplace_back(e->locked_until_ns, std::string(address));
-  ++locked_;
   return true;
 }
 
@@ -107,7 +105,7 @@ std::size_t AuthFailureLimiter::LockedOut() {
   const std::int64_t now = clock_.NowNs();
   std::lock_guard lock(mu_);
   ExpireLockouts(now);
-  return locked_;
+  return locked_lru_.size();
 }
 
 std::size_t AuthFailureLimiter::Tracked() {

@@ -105,30 +105,42 @@ TEST(AuthFailureLimiter, TracksAtMostMaxAddressesEvictingTheLeastRecent) {
   AuthFailureLimiter lim(Limit(2, 60'000, 10'000, 100), clock);
   EXPECT_FALSE(lim.RecordFailure("locked"));
   EXPECT_TRUE(lim.RecordFailure("locked"));
+  EXPECT_FALSE(lim.RecordFailure("counting"));
+  std::uint64_t evicted = 0;
   for (int i = 0; i < 10'000; ++i) {
-    lim.RecordFailure("198.51.100." + std::to_string(i));
-    if (i % 50 == 0) {
-      EXPECT_EQ(lim.RetryAfterMs("locked"), 10'000) << i;  // kept recent
-    }
+    lim.RecordFailure("198.51.100." + std::to_string(i), &evicted);
     ASSERT_LE(lim.Tracked(), 100u);
   }
   EXPECT_EQ(lim.Tracked(), 100u);
-  EXPECT_EQ(lim.Evictions(), 10'001u - 100u);
+  EXPECT_EQ(lim.Evictions(), 10'002u - 100u);
+  EXPECT_EQ(evicted, lim.Evictions());
+  // A flood of sources never pushes out a locked-out address, untouched as it is...
+  EXPECT_EQ(lim.RetryAfterMs("locked"), 10'000);
   EXPECT_EQ(lim.LockedOut(), 1u);
-  // Not touched for 100 new addresses: evicted, and so no longer locked out (documented).
-  for (int i = 0; i < 100; ++i) lim.RecordFailure("203.0.113." + std::to_string(i));
-  EXPECT_EQ(lim.RetryAfterMs("locked"), 0);
-  EXPECT_EQ(lim.LockedOut(), 0u);
+  // ...but it does push out a mere failure count: one more failure does not lock out.
+  EXPECT_FALSE(lim.RecordFailure("counting"));
+  // The most recent address is still counted: its second failure locks it out.
+  EXPECT_TRUE(lim.RecordFailure("198.51.100.9999"));
 }
 
-TEST(AuthFailureLimiter, ManyLockoutsOfEvictedAddressesStayBounded) {
+TEST(AuthFailureLimiter, ATableFullOfLockoutsEvictsTheLeastRecentLockout) {
   FakeClock clock(1000 * kSec);
   AuthFailureLimiter lim(Limit(1, 60'000, 3'600'000, 10), clock);
   for (int i = 0; i < 5'000; ++i) {
     EXPECT_TRUE(lim.RecordFailure("a" + std::to_string(i)));
+    if (i == 3) {
+      EXPECT_GT(lim.RetryAfterMs("a0"), 0);  // a0 is now more recent than a1..a3
+    }
+    if (i == 10) {  // the 11th lockout evicted the least recent: a1, not a0
+      EXPECT_EQ(lim.RetryAfterMs("a1"), 0);
+      EXPECT_GT(lim.RetryAfterMs("a0"), 0);
+    }
   }
   EXPECT_EQ(lim.Tracked(), 10u);
   EXPECT_EQ(lim.LockedOut(), 10u);
+  EXPECT_EQ(lim.Evictions(), 4'990u);
+  EXPECT_GT(lim.RetryAfterMs("a4999"), 0);
+  EXPECT_EQ(lim.RetryAfterMs("a0"), 0);  // evicted: free again (and the stale queue bounded)
   clock.Advance(3'600 * kSec);
   EXPECT_EQ(lim.LockedOut(), 0u);
   EXPECT_EQ(lim.Tracked(), 0u);

@@ -8,9 +8,10 @@
 // address that is not locked out; it never ends a lockout. The lockout ends on its own.
 //
 // Memory: at most `max_addresses` addresses are tracked; a new one beyond that evicts the least
-// recently seen (counted by Evictions()). An evicted address that was locked out is free again:
-// the cap bounds memory against floods of many sources, at the price that a flood of many
-// sources can also push one locked-out address out of the table.
+// recently seen address that is not locked out, or, when every tracked address is locked out,
+// the least recently seen locked-out one, which is then free again (counted by Evictions()). So
+// a flood of sources cannot push a locked-out address out of the table unless it gets
+// `max_addresses` addresses locked out itself.
 //
 // Addresses are opaque strings (the caller passes the peer's IP without its port, see
 // PeerAddress in peer.h). Time comes from the injected Clock (wall clock; a clock stepped back
@@ -66,12 +67,12 @@ class AuthFailureLimiter {
   struct Entry {
     std::int64_t window_start_ns = 0;
     std::uint32_t failures = 0;
-    std::int64_t locked_until_ns = 0;  // 0: not locked out
-    std::list<std::string>::iterator lru;
+    std::int64_t locked_until_ns = 0;      // 0: not locked out
+    std::list<std::string>::iterator lru;  // in lru_, or in locked_lru_ when locked out
   };
   using Map = std::unordered_map<std::string, Entry>;
 
-  // Ends the lockouts that expired by `now` (keeps locked_ exact), and compacts lockouts_ when
+  // Ends the lockouts that expired by `now` (keeps locked_lru_ exact), and compacts lockouts_ when
   // stale items pile up. Caller holds mu_.
   void ExpireLockouts(std::int64_t now);
   // The entry of `address`, made (evicting the least recent if full) when `create`; moved to
@@ -83,12 +84,12 @@ class AuthFailureLimiter {
   const Clock& clock_;
   std::mutex mu_;
   Map entries_;
-  std::list<std::string> lru_;  // most recent first
+  std::list<std::string> lru_;         // addresses not locked out, most recent first
+  std::list<std::string> locked_lru_;  // addresses locked out, most recent first
   // Lockouts in the order they started (so, of a constant lockout, in the order they end):
   // (locked_until_ns, address). Stale items (address evicted or cleared) are skipped, and
   // dropped by a rebuild when there are more than 2 * max_addresses + 16 items.
   std::deque<std::pair<std::int64_t, std::string>> lockouts_;
-  std::size_t locked_ = 0;
   std::uint64_t evictions_ = 0;
 };
 
