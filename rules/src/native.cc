@@ -512,7 +512,8 @@ class NativeRule {
       if (k != "match" && k != "no_match")
         return Error(it->first, "unknown key '" + k + "' in tests");
       if (!it->second.IsSequence()) return Error(it->second, "'" + k + "' must be a list of lines");
-      for (const auto& line : it->second) {
+      const YAML::Node lines = it->second;  // a range-for over `it->second` outlives the proxy
+      for (const auto& line : lines) {
         if (!line.IsScalar()) return Error(line, "a sample must be a string");
         out->push_back(RuleSample{id_, k == "match", line.Scalar(), diags_.file(),
                                   line.Mark().line + 1 + diags_.line_offset()});

@@ -150,7 +150,10 @@ bool ParseConstraints(const YAML::Node& n, std::vector<LogSourceConstraint>* out
     if (it->second.IsScalar()) {
       c.values.push_back(it->second.Scalar());
     } else if (it->second.IsSequence()) {
-      for (const auto& v : it->second) c.values.push_back(v.Scalar());
+      // A copy of the node (a handle): `it->second` lives in a temporary of yaml-cpp's iterator
+      // proxy, which a range-for would use after its end (found by fuzz_rules under ASan).
+      const YAML::Node values = it->second;
+      for (const auto& v : values) c.values.push_back(v.Scalar());
     } else if (!it->second.IsNull()) {
       *err = c.field + ": expected a value or a list";
       return false;
@@ -167,7 +170,8 @@ bool ParseProduct(const YAML::Node& n, SigmaProductMapping* p, std::string* err)
       const std::string name = it->first.Scalar();
       if (it->second.IsSequence()) {
         std::vector<std::string> keys;
-        for (const auto& k : it->second) keys.push_back(k.Scalar());
+        const YAML::Node list = it->second;  // not a range-for over the proxy (above)
+        for (const auto& k : list) keys.push_back(k.Scalar());
         if (keys.empty()) {
           *err = "fields." + name + ": empty list";
           return false;
