@@ -2,8 +2,9 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for a
 # bounded time on the tiny seeds in tests/fuzz/seeds/ (written for this purpose; never corpus
 # files); the rule target (rules) on tests/fuzz/seeds-rules/ and the default rule pack; the
-# decoder target (decode) on two-byte seeds made here (the harness builds valid encodings itself).
-# Total budget: about MAMORI_FUZZ_SECONDS (default 6) x 26 targets.
+# decoder target (decode) on two-byte seeds made here (the harness builds valid encodings itself);
+# the configuration target (config) on deploy/mamori.example.yaml and the test configs.
+# Total budget: about MAMORI_FUZZ_SECONDS (default 6) x 27 targets.
 #   tests/fuzz/run.sh            build and run all
 #   MAMORI_FUZZ_SECONDS=60 tests/fuzz/run.sh cef   one target, longer
 set -euo pipefail
@@ -22,7 +23,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(auto cef leef fortigate kv cisco_asa panos checkpoint iptables pfsense sshd sudo su pam
            linux_user auditd http_access apache_error nginx_error snare windows rfc5424 rfc3164
-           json rules decode)
+           json rules decode config)
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -31,14 +32,18 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   if [ "$t" = rules ]; then
     cp tests/fuzz/seeds-rules/* rules/default/*.yml "$corpus"/
+  elif [ "$t" = config ]; then
+    cp deploy/mamori.example.yaml "$corpus"/
   elif [ "$t" = decode ]; then
     # byte 0: which decoder (record, log line, incident, audit entry); byte 1: edit a valid one
     for d in 0 1 2 3; do for m in 0 2 4; do printf "\\x0$d\\x0$m" >"$corpus/seed-$d-$m"; done; done
   else
     cp tests/fuzz/seeds/* "$corpus"/  # every seed for every target: formats share headers
   fi
-  maxlen=4096
-  [ "$t" = rules ] && maxlen=32768  # rule files are longer than log lines
+  case "$t" in
+    rules | config) maxlen=32768 ;;  # files, longer than log lines
+    *) maxlen=4096 ;;
+  esac
   echo "fuzz: $t (${SECS}s)"
   mkdir -p "$BUILD/crashes"
   "$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$SECS" -max_len="$maxlen" -timeout=10 \
