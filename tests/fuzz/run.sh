@@ -3,8 +3,8 @@
 # bounded time on the tiny seeds in tests/fuzz/seeds/ (written for this purpose; never corpus
 # files); the rule target (rules) on tests/fuzz/seeds-rules/ and the default rule pack; the
 # decoder target (decode) on two-byte seeds made here (the harness builds valid encodings itself);
-# the configuration target (config) on deploy/mamori.example.yaml and the test configs.
-# Total budget: about MAMORI_FUZZ_SECONDS (default 6) x 27 targets.
+# the configuration target (config) on deploy/mamori.example.yaml; the TCP framer (framer) on
+# the log-line seeds. Total budget: about MAMORI_FUZZ_SECONDS (default 6) x 28 targets.
 #   tests/fuzz/run.sh            build and run all
 #   MAMORI_FUZZ_SECONDS=60 tests/fuzz/run.sh cef   one target, longer
 set -euo pipefail
@@ -23,7 +23,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(auto cef leef fortigate kv cisco_asa panos checkpoint iptables pfsense sshd sudo su pam
            linux_user auditd http_access apache_error nginx_error snare windows rfc5424 rfc3164
-           json rules decode config)
+           json rules decode config framer)
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
