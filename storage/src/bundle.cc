@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mamori/storage/record_json.h"
+#include "report_util.h"
 
 namespace mamori::storage {
 namespace {
@@ -270,12 +271,7 @@ class BundleVerifier {
 
  private:
   bool Fail(VerifyFailure f, std::uint64_t seq, std::string what) {
-    if (r_.ok()) {
-      r_.failure = f;
-      r_.failed_seq = seq;
-      r_.what = std::move(what);
-    }
-    return false;
+    return internal::RecordFirstFailure(&r_, f, seq, std::move(what));
   }
 
   bool Manifest() {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "mamori/core/record.h"
+#include "report_util.h"
 
 namespace mamori::storage {
 namespace {
@@ -48,12 +49,7 @@ class Verifier {
 
  private:
   bool Fail(VerifyFailure f, std::uint64_t seq, std::string what) {
-    if (r_.ok()) {
-      r_.failure = f;
-      r_.failed_seq = seq;
-      r_.what = std::move(what);
-    }
-    return false;
+    return internal::RecordFirstFailure(&r_, f, seq, std::move(what));
   }
 
   bool Prepare(const EvidenceView& view) {
