@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_records.h"
 #include "mamori/auth/audit.h"
 #include "mamori/incidents/incident.h"
 #include "mamori/storage/evidence_log.h"
@@ -22,18 +23,8 @@
 namespace {
 
 std::string RecordValue(bool v1) {
-  mamori::Record r;
-  r.raw.bytes = "<38>Nov 27 06:50:24 web1 sshd[812]: Failed password for root from 10.0.0.5";
-  r.raw.received_ns = 1'700'000'000'000'000'000;
-  r.raw.listener = "syslog-tcp";
-  r.raw.peer = "127.0.0.1:40000";
-  r.event.format = "sshd";
-  r.event.host = "web1";
-  r.event.app = "sshd";
-  r.event.procid = "812";
-  r.event.event_time_ns = r.raw.received_ns;
-  r.event.message = "Failed password for root from 10.0.0.5";
-  r.event.fields = {{"user.name", "root"}, {"source.ip", "10.0.0.5"}, {"note", "not in raw"}};
+  mamori::Record r = mamori::fuzz::SshdFailureRecord();
+  r.event.fields.push_back({"note", "not in raw"});  // stored as bytes, not as a reference
   std::string out;
   if (v1) {
     mamori::storage::internal::EncodeRecordV1(r, &out);

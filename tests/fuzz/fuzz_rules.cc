@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_records.h"
 #include "mamori/rules/engine.h"
 #include "mamori/rules/loader.h"
 
@@ -16,17 +17,8 @@ namespace {
 
 std::vector<mamori::Record> Events() {
   std::vector<mamori::Record> out(3);
-  mamori::Record& s = out[0];
-  s.seq = 1;
-  s.raw.bytes = "<38>Nov 27 06:50:24 web1 sshd[812]: Failed password for root from 10.0.0.5";
-  s.raw.received_ns = 1'700'000'000'000'000'000;
-  s.event.format = "sshd";
-  s.event.host = "web1";
-  s.event.app = "sshd";
-  s.event.procid = "812";
-  s.event.event_time_ns = s.raw.received_ns;
-  s.event.message = "Failed password for root from 10.0.0.5 port 22 ssh2";
-  s.event.fields = {{"user.name", "root"}, {"source.ip", "10.0.0.5"}, {"event.outcome", "failure"}};
+  out[0] = mamori::fuzz::SshdFailureRecord();
+  const mamori::Record& s = out[0];
   mamori::Record& w = out[1];
   w.seq = 2;
   w.raw.bytes = "{\"Event\":{}}";
