@@ -37,6 +37,36 @@ class SourceTrackerTest : public ::testing::Test {
     return name ? *name : "<none>";
   }
   // Value of a counter or gauge; -1 when the series does not exist.
+  // The sample both ways of observing are checked with: three records of web (one late), one of
+  // lan, one unknown host and one unparsable peer; nothing of quiet. With tally == nullptr each
+  // record is published as it is observed.
+  void ObserveSample(SourceTracker::Tally* tally) {
+    const Record recs[] = {Rec("web01", "127.0.0.1:1", 1'780'000'000 * kNs + 500'000'000),
+                           Rec("web01", "127.0.0.1:1", 1'780'000'010 * kNs),
+                           Rec("web01", "127.0.0.1:1", 1'780'000'005 * kNs),  // late
+                           Rec("", "10.3.3.3:514", 1'780'000'001 * kNs),
+                           Rec("nobody", "198.51.100.1:514"),
+                           Rec("", "garbage")};
+    for (const Record& r : recs) {
+      if (tally == nullptr) {
+        tracker_->Observe(r);
+      } else {
+        tracker_->Observe(r, tally);
+      }
+    }
+  }
+  // What the sample leaves in the metrics: the newest time of each source, not the last seen.
+  void ExpectSampleMetrics() {
+    EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 3);
+    EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "web"}}),
+                     1'780'000'010.0);
+    EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "lan"}}), 1);
+    EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "lan"}}),
+                     1'780'000'001.0);
+    EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "quiet"}}), 0);
+    EXPECT_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "quiet"}}), 0);
+    EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 2);
+  }
   double Metric(const std::string& name, const Labels& labels = {}) {
     for (const auto& family : registry_.Collect()) {
       if (family.name != name) continue;
@@ -150,21 +180,9 @@ TEST_F(SourceTrackerTest, SetsLastSeenAndCounts) {
   EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "quiet"}}), 0);
   EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 0);
 
-  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'000 * kNs + 500'000'000));
-  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'010 * kNs));
-  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'005 * kNs));  // late: keeps newest
-  tracker_->Observe(Rec("", "10.3.3.3:514", 1'780'000'001 * kNs));
-  tracker_->Observe(Rec("nobody", "198.51.100.1:514"));
-  tracker_->Observe(Rec("", "garbage"));
+  ObserveSample(nullptr);
 
-  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 3);
-  EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "web"}}),
-                   1'780'000'010.0);
-  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "lan"}}), 1);
-  EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "lan"}}),
-                   1'780'000'001.0);
-  EXPECT_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "quiet"}}), 0);
-  EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 2);
+  ExpectSampleMetrics();
 }
 
 // The collector's I/O threads observe a whole read into a tally and publish it once: the
@@ -172,25 +190,12 @@ TEST_F(SourceTrackerTest, SetsLastSeenAndCounts) {
 TEST_F(SourceTrackerTest, TallyPublishesWhatObserveWould) {
   Make({{"web", "web01", ""}, {"lan", "", "10.0.0.0/8"}, {"quiet", "", "172.16.0.0/12"}});
   SourceTracker::Tally tally;
-  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'000 * kNs + 500'000'000), &tally);
-  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'010 * kNs), &tally);
-  tracker_->Observe(Rec("web01", "127.0.0.1:1", 1'780'000'005 * kNs), &tally);  // late
-  tracker_->Observe(Rec("", "10.3.3.3:514", 1'780'000'001 * kNs), &tally);
-  tracker_->Observe(Rec("nobody", "198.51.100.1:514"), &tally);
-  tracker_->Observe(Rec("", "garbage"), &tally);
+  ObserveSample(&tally);
   EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 0) << "not yet published";
   EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 0);
 
   tracker_->Publish(&tally);
-  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "web"}}), 3);
-  EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "web"}}),
-                   1'780'000'010.0);
-  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "lan"}}), 1);
-  EXPECT_DOUBLE_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "lan"}}),
-                   1'780'000'001.0);
-  EXPECT_EQ(Metric("mamori_source_events_total", {{"source", "quiet"}}), 0);
-  EXPECT_EQ(Metric("mamori_source_last_seen_timestamp_seconds", {{"source", "quiet"}}), 0);
-  EXPECT_EQ(Metric("mamori_source_unknown_events_total"), 2);
+  ExpectSampleMetrics();
 
   // Published tallies are empty: publishing again changes nothing; an older batch does not move
   // last_seen back.
