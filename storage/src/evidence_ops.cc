@@ -10,6 +10,7 @@
 #include "keys.h"
 #include "mamori/storage/evidence_store.h"
 #include "record_codec.h"
+#include "record_cursor.h"
 #include "store_internal.h"
 
 namespace mamori::storage {
@@ -211,16 +212,19 @@ Result<std::vector<LogEntry>> EvidenceStore::Dispose(const RetentionPolicy& poli
     e.kind = LogEntry::Kind::kDisposal;
     e.id = next_entry_id_;
     e.time_ns = now_ns;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_->records));
+    internal::RecordCursor it(db_->NewIterator(rocksdb::ReadOptions(), cf_->records));
     IndexEditor time_idx(db_, cf_->time_idx), host_idx(db_, cf_->host_idx);
+    // The records disposed of, by the key of the value (plain record or group) that holds them:
+    // a value loses only those records, the rest of a group stays (FORMAT.md, "Disposal").
+    std::map<std::uint64_t, std::vector<std::uint64_t>> edits;
     bool more = false;
-    for (it->Seek(internal::RecordKey(resume)); it->Valid(); it->Next()) {
-      if (it->key().size() != 8) continue;
-      const std::uint64_t seq = GetBigEndian64(it->key().data());
+    for (it.Seek(resume); it.Valid(); it.Next()) {
+      const std::uint64_t seq = it.seq();
+      const std::string key = internal::RecordKey(seq);
       Record r;
       ChainExt ext;
       // An unreadable record is never disposed of: it is evidence of tampering.
-      if (!internal::DecodeRecord(it->value().ToStringView(), &r, &ext).ok()) continue;
+      if (!internal::DecodeRecord(it.value(), &r, &ext).ok()) continue;
       // Records arrive roughly in receive order; a straggler is caught by the next check.
       if (r.raw.received_ns >= *latest) break;
       const int c = static_cast<int>(r.event.info_class) - 1;
@@ -231,24 +235,42 @@ Result<std::vector<LogEntry>> EvidenceStore::Dispose(const RetentionPolicy& poli
         break;
       }
       const Hash digest = hasher.RecordDigest(r.raw, r.event.info_class, ext.salt);
-      batch.Delete(cf_->records, it->key());
+      edits[it.value_key()].push_back(seq);
       time_idx.Remove("", r.event.event_time_ns, seq);
       std::string host_prefix;
       internal::PutHostPrefix(&host_prefix, r.event.host);
       host_idx.Remove(host_prefix, r.event.event_time_ns, seq);
-      batch.Put(cf_->disposed, it->key(), EncodeTombstone(digest, e.id, ext));
-      set_hash.Update(it->key().ToStringView());
+      batch.Put(cf_->disposed, key, EncodeTombstone(digest, e.id, ext));
+      set_hash.Update(key);
       if (e.count == 0) e.first = seq;
       e.last = seq;
       ++e.count;
       ++e.count_by_class[c];
       e.last_hash = ext.has_hash ? ext.hash : kZeroHash;
     }
-    if (!it->status().ok()) return FromRocks(it->status(), "scanning for expired records");
+    if (Status rs = it.status(); !rs.ok()) {
+      return internal::WithContext(rs, "scanning for expired records");
+    }
     if (!time_idx.status().ok()) return FromRocks(time_idx.status(), "reading time index");
     if (!host_idx.status().ok()) return FromRocks(host_idx.status(), "reading host index");
-    it.reset();
     if (e.count == 0) break;
+    // Each value without its disposed records: deleted when none is left, else rewritten. (The
+    // writer only adds new keys, so the value read here is the one the scan saw.)
+    for (const auto& [value_key, seqs] : edits) {
+      const std::string key = internal::RecordKey(value_key);
+      std::string value;
+      if (rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_->records, key, &value);
+          !s.ok()) {
+        return FromRocks(s, "reading record value " + std::to_string(value_key));
+      }
+      Result<std::string> rest = internal::DropRecords(value_key, value, seqs);
+      if (!rest.ok()) return rest.status();
+      rocksdb::Status s =
+          rest->empty() ? batch.Delete(cf_->records, key) : batch.Put(cf_->records, key, *rest);
+      if (!s.ok()) return FromRocks(s, "disposing");
+      // A group's key may be below the first disposed seq: the purge must compact it too.
+      purge_first = std::min(purge_first, value_key);
+    }
     time_idx.Apply(&batch);
     host_idx.Apply(&batch);
     e.set = set_hash.Final();
@@ -269,6 +291,8 @@ Result<std::vector<LogEntry>> EvidenceStore::Dispose(const RetentionPolicy& poli
   return out;
 }
 
+// `first`..`last`: the records-CF keys to compact; `first` may be the key of a group whose
+// first records stay.
 Status EvidenceStore::PurgeDisposed(std::uint64_t first, std::uint64_t last) {
   // 1. Memtables to SST files, so that every WAL file holding the disposed bytes is obsolete.
   rocksdb::FlushOptions fo;
@@ -321,18 +345,18 @@ Status EvidenceStore::ReadEvidence(std::uint64_t from, std::uint64_t to, Evidenc
   s = db_->Get(ro, cf_->meta, internal::kMetaChainHead, &v);
   if (s.ok() && !DecodeHead(v, &view->head)) return Status::Corruption("meta chain_head");
 
-  std::unique_ptr<rocksdb::Iterator> rec(db_->NewIterator(ro, cf_->records));
+  internal::RecordCursor rec(db_->NewIterator(ro, cf_->records));
   std::unique_ptr<rocksdb::Iterator> tomb(db_->NewIterator(ro, cf_->disposed));
-  rec->Seek(internal::RecordKey(from));
+  rec.Seek(from);
   tomb->Seek(internal::RecordKey(from));
   auto seq_of = [](rocksdb::Iterator* it) -> std::uint64_t {
     return it->key().size() == 8 ? GetBigEndian64(it->key().data()) : UINT64_MAX;
   };
   ChainItem item;
   for (;;) {
-    const bool rv = rec->Valid(), tv = tomb->Valid();
+    const bool rv = rec.Valid(), tv = tomb->Valid();
     if (!rv && !tv) break;
-    const std::uint64_t rs = rv ? seq_of(rec.get()) : UINT64_MAX;
+    const std::uint64_t rs = rv ? rec.seq() : UINT64_MAX;
     const std::uint64_t ts = tv ? seq_of(tomb.get()) : UINT64_MAX;
     const bool take_record = rv && rs <= ts;
     const std::uint64_t seq = take_record ? rs : ts;
@@ -343,11 +367,11 @@ Status EvidenceStore::ReadEvidence(std::uint64_t from, std::uint64_t to, Evidenc
     if (take_record) {
       ChainExt ext;
       item.record.seq = seq;
-      item.decode_status = internal::DecodeRecord(rec->value().ToStringView(), &item.record, &ext);
+      item.decode_status = internal::DecodeRecord(rec.value(), &item.record, &ext);
       item.salt = std::move(ext.salt);
       item.has_hash = ext.has_hash;
       item.hash = ext.hash;
-      rec->Next();
+      rec.Next();
     } else {
       item.disposed = true;
       if (!DecodeTombstone(tomb->value().ToStringView(), &item)) {
@@ -358,7 +382,7 @@ Status EvidenceStore::ReadEvidence(std::uint64_t from, std::uint64_t to, Evidenc
     }
     if (!fn(item)) return Status::Ok();
   }
-  if (!rec->status().ok()) return FromRocks(rec->status(), "reading records");
+  if (Status rs = rec.status(); !rs.ok()) return internal::WithContext(rs, "reading records");
   if (!tomb->status().ok()) return FromRocks(tomb->status(), "reading tombstones");
   return Status::Ok();
 }

@@ -318,3 +318,85 @@ Status DecodeRecord(std::string_view value, Record* r, ChainExt* ext) {
 }
 
 }  // namespace mamori::storage::internal
+
+namespace mamori::storage::internal {
+
+void GroupBuilder::Clear(std::uint64_t key_seq) {
+  key_ = key_seq;
+  last_ = key_seq;
+  count_ = 0;
+  items_.clear();
+}
+
+void GroupBuilder::Add(std::uint64_t seq, std::string_view value) {
+  // The first delta is from the key (0 when the first record is the key's), the others from the
+  // previous record (>= 1).
+  PutVarint(&items_, seq - last_);
+  PutVarint(&items_, value.size());
+  if (count_ == 0) single_at_ = items_.size();
+  items_.append(value);
+  last_ = seq;
+  ++count_;
+}
+
+std::string_view GroupBuilder::header() {
+  header_.clear();
+  if (count_ == 1 && last_ == key_) return header_;  // stored as the record's own value
+  header_.push_back(static_cast<char>(kRecordGroupV3));
+  PutVarint(&header_, count_);
+  return header_;
+}
+
+std::string GroupBuilder::Value() {
+  if (count_ == 1 && last_ == key_) return items_.substr(single_at_);
+  std::string v(header());
+  v += items_;
+  return v;
+}
+
+Status SplitRecords(std::uint64_t key_seq, std::string_view value, std::vector<GroupItem>* out) {
+  out->clear();
+  if (value.empty() || static_cast<std::uint8_t>(value[0]) != kRecordGroupV3) {
+    out->push_back({key_seq, value});
+    return Status::Ok();
+  }
+  auto bad = [&](std::string_view what) {
+    out->clear();
+    return Status::Corruption("record group " + std::to_string(key_seq) + ": " + std::string(what));
+  };
+  Reader in(value.substr(1));
+  std::uint64_t count;
+  if (!in.GetVarint(&count) || count == 0) return bad("bad record count");
+  // Each item takes at least 3 bytes (delta, length, a version byte): a count that cannot fit
+  // is rejected before anything is reserved for it.
+  if (count > value.size() / 3) return bad("record count larger than the value");
+  out->reserve(count);
+  std::uint64_t seq = key_seq;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t delta;
+    std::string_view v;
+    if (!in.GetVarint(&delta)) return bad("truncated");
+    if ((i > 0 && delta == 0) || delta > UINT64_MAX - seq) return bad("seqs not increasing");
+    seq += delta;
+    if (!in.GetView(&v)) return bad("a record runs past the end");
+    out->push_back({seq, v});
+  }
+  if (!in.done()) return bad("bytes after the last record");
+  return Status::Ok();
+}
+
+Result<std::string> DropRecords(std::uint64_t key_seq, std::string_view value,
+                                const std::vector<std::uint64_t>& drop) {
+  std::vector<GroupItem> items;
+  if (Status s = SplitRecords(key_seq, value, &items); !s.ok()) return s;
+  GroupBuilder b;
+  b.Clear(key_seq);
+  for (const GroupItem& it : items) {
+    if (!std::binary_search(drop.begin(), drop.end(), it.seq)) b.Add(it.seq, it.value);
+  }
+  if (b.count() == 0) return std::string();
+  if (b.count() == items.size() && items.size() == 1) return std::string(value);
+  return b.Value();
+}
+
+}  // namespace mamori::storage::internal

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mamori/core/record.h"
 #include "mamori/core/status.h"
@@ -52,5 +53,57 @@ void AppendChainExt(std::string_view salt, const Hash& hash, std::string* out);
 // unknown format version, or a chain extension of the wrong size. Unknown extension tags are
 // skipped.
 Status DecodeRecord(std::string_view value, Record* r, ChainExt* ext = nullptr);
+
+// Record groups (FORMAT.md, "Record groups"): several records stored as one value under the key
+// of the first. A value whose first byte is kRecordGroupV3 is a group; any other value is one
+// record (version 1 or 2) whose seq is its key. Append stores the records of a write batch in
+// groups of at most kGroupMaxRecords records, closed once their encoded records reach
+// kGroupTargetBytes (about one 16 KiB SST block), so that a read of one record decodes little.
+inline constexpr std::uint8_t kRecordGroupV3 = 3;
+inline constexpr std::size_t kGroupMaxRecords = 64;
+inline constexpr std::size_t kGroupTargetBytes = 16 * 1024;
+
+// One record of a stored value: its seq and its own (version 1 or 2) value.
+struct GroupItem {
+  std::uint64_t seq = 0;
+  std::string_view value;
+};
+
+// Builds the value of a group. Not thread-safe; reusable after Clear().
+class GroupBuilder {
+ public:
+  // Starts a group stored under key `key_seq` (its first record's seq, or lower).
+  void Clear(std::uint64_t key_seq);
+  // Adds a record. REQUIRES: seqs strictly increasing and >= the key.
+  void Add(std::uint64_t seq, std::string_view value);
+  std::size_t count() const { return count_; }
+  std::size_t item_bytes() const { return items_.size(); }
+  std::uint64_t key_seq() const { return key_; }
+  // The value to store: (header, items) to concatenate. A group of one record whose seq is the
+  // key is stored as that record's own value (header empty): readers of every version read it.
+  std::string_view header();
+  std::string_view items() const { return items_; }
+  std::string Value();
+
+ private:
+  std::uint64_t key_ = 0;
+  std::uint64_t last_ = 0;
+  std::size_t count_ = 0;
+  std::size_t single_at_ = 0;  // where the only record's value starts in items_
+  std::string header_;
+  std::string items_;
+};
+
+// Splits a records-CF value stored under key `key_seq` into its records (in seq order): a plain
+// value is one record with seq `key_seq`; a group its items. The views point into `value`.
+// Corruption (never a crash, never a read past the value) when a group's framing is bad: no
+// items, a seq not above the previous one, below the key or overflowing, an item running past
+// the end, or bytes left over.
+Status SplitRecords(std::uint64_t key_seq, std::string_view value, std::vector<GroupItem>* out);
+
+// The value of the group `value` (stored under `key_seq`) without the records whose seqs are in
+// `drop` (sorted ascending); "" when none is left. A plain value is dropped whole or kept as is.
+Result<std::string> DropRecords(std::uint64_t key_seq, std::string_view value,
+                                const std::vector<std::uint64_t>& drop);
 
 }  // namespace mamori::storage::internal

@@ -1,7 +1,8 @@
 // libFuzzer target: the decoders of what mamori reads back from disk, where a damaged or
-// tampered store is normal input: record values (DecodeRecord, versions 1 and 2, chain
-// extensions), evidence log lines (ParseLogLine: checkpoints v1/v2, disposals), incident records
-// (DecodeIncident) and audit entries (DecodeAuditValue).
+// tampered store is normal input: record values (SplitRecords for record groups, then
+// DecodeRecord of each record: versions 1 and 2, chain extensions), evidence log lines
+// (ParseLogLine: checkpoints v1/v2, disposals), incident records (DecodeIncident) and audit entries
+// (DecodeAuditValue).
 //
 // The first byte picks the decoder. The rest is either taken as it is (odd second byte) or, to
 // reach deep into the formats, applied as edits to a valid encoding built here: pairs of
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_records.h"
 #include "mamori/auth/audit.h"
@@ -33,6 +35,15 @@ std::string RecordValue(bool v1) {
   }
   mamori::storage::internal::AppendChainExt(std::string(16, 's'), mamori::storage::Hash{}, &out);
   return out;
+}
+
+std::string GroupValue() {
+  mamori::storage::internal::GroupBuilder b;
+  b.Clear(5);
+  b.Add(5, RecordValue(false));
+  b.Add(6, RecordValue(true));
+  b.Add(9, RecordValue(false));
+  return b.Value();
 }
 
 std::string IncidentValue() {
@@ -85,9 +96,14 @@ std::string LogLine(int which) {
 void Decode(int which, std::string_view in) {
   switch (which) {
     case 0: {
-      mamori::Record r;
-      mamori::storage::internal::ChainExt ext;
-      (void)mamori::storage::internal::DecodeRecord(in, &r, &ext);
+      std::vector<mamori::storage::internal::GroupItem> items;
+      if (!mamori::storage::internal::SplitRecords(5, in, &items).ok()) break;
+      for (const auto& item : items) {
+        if (item.value.data() < in.data() || item.value.end() > in.end()) std::abort();
+        mamori::Record r;
+        mamori::storage::internal::ChainExt ext;
+        (void)mamori::storage::internal::DecodeRecord(item.value, &r, &ext);
+      }
       break;
     }
     case 1: {
@@ -116,12 +132,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   static const std::string kValues[] = {RecordValue(false), RecordValue(true), IncidentValue(),
-                                        AuditValue()};
+                                        AuditValue(), GroupValue()};
   std::string v;
   switch (which) {
-    case 0:
-      v = kValues[(data[1] >> 1) & 1];
+    case 0: {
+      const int k = (data[1] >> 1) % 3;  // a v2 record, a v1 record, or a group of them
+      v = kValues[k == 2 ? 4 : k];
       break;
+    }
     case 1:
       v = LogLine(data[1] >> 1);
       break;

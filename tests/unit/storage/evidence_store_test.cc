@@ -359,15 +359,15 @@ TEST_F(EvidenceStoreTest, RecordsSharingATimeShareAnIndexEntry) {
   }
   // 3 batches x 2 times in time_idx; x 3 hosts in host_idx.
   testing::RawDb db(dir_.path() + "/db");
-  EXPECT_EQ(db.Count("records"), 300);
+  EXPECT_EQ(db.CountRecords(), 300);
   EXPECT_EQ(db.Count("time_idx"), 6);
   EXPECT_EQ(db.Count("host_idx"), 18);
-  EXPECT_EQ(db.Get("meta", "format"), "2");
+  EXPECT_EQ(db.Get("meta", "format"), "3");
 }
 
 // A format 1 store (one index entry per record, written before entries were shared) is read
-// as it is, and marked format 2 when opened for writing; an unknown format is refused.
-TEST_F(EvidenceStoreTest, Format1StoreIsReadAndMarkedFormat2) {
+// as it is, and marked format 3 when opened for writing; an unknown format is refused.
+TEST_F(EvidenceStoreTest, Format1StoreIsReadAndMarkedFormat3) {
   {
     auto store = Open();
     ASSERT_TRUE(store);
@@ -392,12 +392,16 @@ TEST_F(EvidenceStoreTest, Format1StoreIsReadAndMarkedFormat2) {
     q.limit = 3;
     EXPECT_EQ(SearchAll(*store, q).size(), 20u);
   }
-  set_format("3");
+  {
+    testing::RawDb db(dir_.path() + "/db");
+    EXPECT_EQ(db.Get("meta", "format"), "3");
+  }
+  set_format("4");
   StoreOptions o;
   o.dir = dir_.path() + "/db";
   auto refused = EvidenceStore::Open(o);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("store format '3'"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("store format '4'"), std::string::npos)
       << refused.status().ToString();
 }
 
@@ -552,6 +556,97 @@ TEST_F(EvidenceStoreTest, CorruptValueIsCorruptionNotACrash) {
   Query newest;
   newest.limit = 1;  // stops before the corrupt record
   EXPECT_EQ(Seqs(MustSearch(*store, newest)), (std::vector<std::uint64_t>{3}));
+}
+
+// A batch is stored in record groups (FORMAT.md, "Record groups"): at most 64 records, or
+// about 16 KiB, per RocksDB value. Every record reads back by seq and by search, across group
+// boundaries, before and after a reopen, and the seqs go on after the last record of a group.
+TEST_F(EvidenceStoreTest, BatchesAreStoredInRecordGroups) {
+  std::vector<std::string> messages;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    std::vector<Record> batch;
+    for (int i = 0; i < 300; ++i) {
+      // Mostly short messages; every 50th is 6 KB, so some groups close on size, not count.
+      messages.push_back(i % 50 == 49 ? std::string(6000, 'a' + i % 26) : "m" + std::to_string(i));
+      batch.push_back(MakeRecord(kT0 + i, "h" + std::to_string(i % 3), messages.back()));
+    }
+    Append(*store, batch);
+    Append(*store, {MakeRecord(kT0 + 300, "h0", "alone")});  // a batch of one: a plain value
+    messages.push_back("alone");
+    for (std::uint64_t seq = 1; seq <= 301; ++seq) {
+      auto r = store->Get(seq);
+      ASSERT_TRUE(r.ok() && r->has_value()) << seq;
+      EXPECT_EQ((*r)->event.message, messages[seq - 1]) << seq;
+      EXPECT_EQ((*r)->seq, seq);
+    }
+    EXPECT_FALSE(store->Get(0)->has_value());
+    EXPECT_FALSE(store->Get(302)->has_value());
+  }
+  {
+    testing::RawDb db(dir_.path() + "/db");
+    EXPECT_EQ(db.CountRecords(), 301);
+    const int values = db.Count("records");
+    EXPECT_GE(values, 6);   // 300 records: at least 5 groups of <= 64, and the lone record
+    EXPECT_LE(values, 20);  // ... and far fewer values than records
+    EXPECT_EQ(db.HolderKey(1), 1u);
+    EXPECT_EQ(db.HolderKey(64), 1u);
+    EXPECT_EQ(db.HolderKey(301), 301u);
+    // Groups start with version byte 3; the lone record is a plain version-2 value.
+    EXPECT_EQ(db.Get("records", internal::RecordKey(1))[0], char{internal::kRecordGroupV3});
+    EXPECT_EQ(db.Get("records", internal::RecordKey(301))[0], char{internal::kRecordFormatV2});
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->next_seq(), 302u);
+  for (std::uint64_t seq : {1u, 2u, 64u, 65u, 150u, 300u, 301u}) {
+    auto r = store->Get(seq);
+    ASSERT_TRUE(r.ok() && r->has_value()) << seq;
+    EXPECT_EQ((*r)->event.message, messages[seq - 1]);
+  }
+  for (std::size_t limit : {1u, 7u, 64u, 1000u}) {
+    Query q;
+    q.limit = limit;
+    const auto all = SearchAll(*store, q);
+    ASSERT_EQ(all.size(), 301u) << limit;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      EXPECT_EQ(all[i].seq, 301 - i);  // newest first
+      EXPECT_EQ(all[i].event.message, messages[300 - i]);
+    }
+  }
+  Query one_host;
+  one_host.host = "h1";
+  EXPECT_EQ(SearchAll(*store, one_host).size(), 100u);
+}
+
+// A group whose framing is damaged: the records it held read as Corruption, never as absent
+// and never a crash; the records of the other groups still read.
+TEST_F(EvidenceStoreTest, DamagedRecordGroupIsCorruption) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    std::vector<Record> batch;
+    for (int i = 0; i < 100; ++i) batch.push_back(MakeRecord(kT0 + i, "h", std::to_string(i)));
+    Append(*store, batch);  // groups at 1 (1..64) and 65 (65..100)
+  }
+  {
+    testing::RawDb db(dir_.path() + "/db");
+    ASSERT_EQ(db.HolderKey(70), 65u);
+    std::string v = db.Get("records", internal::RecordKey(65));
+    v.resize(v.size() - 1);
+    db.Put("records", internal::RecordKey(65), v);
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (std::uint64_t seq : {65u, 70u, 100u}) {
+    auto g = store->Get(seq);
+    ASSERT_FALSE(g.ok()) << seq;
+    EXPECT_EQ(g.status().code(), Status::Code::kCorruption) << seq;
+  }
+  for (std::uint64_t seq : {1u, 64u}) EXPECT_TRUE(store->Get(seq)->has_value()) << seq;
+  EXPECT_EQ(store->next_seq(), 101u);  // next_seq still covers the damaged group's records
+  EXPECT_EQ(store->Search(Query{}).status().code(), Status::Code::kCorruption);
 }
 
 TEST_F(EvidenceStoreTest, ManyConcurrentReadersDuringAppends) {

@@ -272,7 +272,7 @@ TEST_F(EvidenceTest, DeletedRecordNamesItsSeq) {
   Build();
   {
     RawDb db(DbDir());
-    db.Delete("records", internal::RecordKey(13));
+    db.DeleteRec(13);
   }
   ExpectFailure(Verify(), VerifyFailure::kChain, 13);
 }
@@ -281,7 +281,7 @@ TEST_F(EvidenceTest, DeletedLastRecordIsDetected) {
   Build();
   {
     RawDb db(DbDir());
-    db.Delete("records", internal::RecordKey(20));
+    db.DeleteRec(20);
   }
   ExpectFailure(Verify(), VerifyFailure::kChain, 20);
 }
@@ -293,7 +293,7 @@ TEST_F(EvidenceTest, DeletedTailWithRewrittenCountersIsCaughtByCheckpoint) {
     Record r;
     internal::ChainExt ext;
     ASSERT_TRUE(internal::DecodeRecord(db.Rec(17), &r, &ext).ok());
-    for (int s = 18; s <= 20; ++s) db.Delete("records", internal::RecordKey(s));
+    for (int s = 18; s <= 20; ++s) db.DeleteRec(s);
     db.SetNextSeq(18);
     db.Put("meta", "chain_head", internal::RecordKey(17) + std::string(AsBytes(ext.hash)));
   }
@@ -900,7 +900,7 @@ TEST_F(EvidenceTest, DisposalPurgesExpiredClassAndKeepsTheChainVerifiable) {
     ChainHasher h;
     std::string tomb(AsBytes(h.RecordDigest(rec.raw, rec.event.info_class, ext.salt)));
     tomb += internal::RecordKey(99) + std::string(AsBytes(ext.hash));
-    db.Delete("records", internal::RecordKey(10));
+    db.DeleteRec(10);
     db.Put("disposed", internal::RecordKey(10), tomb);
   }
   ExpectFailure(Verify(), VerifyFailure::kCheckpoint, 10);

@@ -252,5 +252,119 @@ TEST(CursorTest, RoundTripAndRejects) {
   EXPECT_FALSE(DecodeCursor(EncodeCursor({0, 0})).has_value());  // seq 0 never exists
 }
 
+// Record groups (FORMAT.md, "Record groups").
+std::string Encoded(const std::string& msg) {
+  Record r = storage::testing::MakeRecord(7, "h", msg);
+  std::string v;
+  EncodeRecord(r, &v);
+  return v;
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> Split(std::uint64_t key, std::string_view v) {
+  std::vector<GroupItem> items;
+  Status s = SplitRecords(key, v, &items);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  for (const auto& i : items) out.emplace_back(i.seq, std::string(i.value));
+  return out;
+}
+
+TEST(RecordGroupTest, GroupRoundTripsAndSingleRecordIsAPlainValue) {
+  GroupBuilder b;
+  b.Clear(100);
+  b.Add(100, Encoded("a"));
+  EXPECT_TRUE(b.header().empty());
+  EXPECT_EQ(b.Value(), Encoded("a"));  // one record: its own value, readable by old versions
+  EXPECT_EQ(Split(100, b.Value()),
+            (std::vector<std::pair<std::uint64_t, std::string>>{{100, Encoded("a")}}));
+
+  b.Add(101, Encoded("bb"));
+  b.Add(105, "");  // an empty item is framing-valid (DecodeRecord rejects it later)
+  const std::string v = b.Value();
+  EXPECT_EQ(static_cast<std::uint8_t>(v[0]), kRecordGroupV3);
+  EXPECT_EQ(std::string(b.header()) + std::string(b.items()), v);
+  EXPECT_EQ(Split(100, v), (std::vector<std::pair<std::uint64_t, std::string>>{
+                               {100, Encoded("a")}, {101, Encoded("bb")}, {105, ""}}));
+  Record r;
+  std::vector<GroupItem> items;
+  ASSERT_TRUE(SplitRecords(100, v, &items).ok());
+  ASSERT_TRUE(DecodeRecord(items[1].value, &r).ok());
+  EXPECT_EQ(r.event.message, "bb");
+
+  // A group whose key is below its first record (the rest after a disposal) keeps the framing.
+  GroupBuilder c;
+  c.Clear(10);
+  c.Add(12, Encoded("x"));
+  EXPECT_FALSE(c.header().empty());
+  EXPECT_EQ(Split(10, c.Value()),
+            (std::vector<std::pair<std::uint64_t, std::string>>{{12, Encoded("x")}}));
+}
+
+TEST(RecordGroupTest, DropRecordsKeepsTheRest) {
+  GroupBuilder b;
+  b.Clear(1);
+  for (std::uint64_t s = 1; s <= 5; ++s) b.Add(s, Encoded("m" + std::to_string(s)));
+  const std::string v = b.Value();
+  auto rest = DropRecords(1, v, {1, 3});
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(Split(1, *rest), (std::vector<std::pair<std::uint64_t, std::string>>{
+                                 {2, Encoded("m2")}, {4, Encoded("m4")}, {5, Encoded("m5")}}));
+  auto none = DropRecords(1, v, {1, 2, 3, 4, 5});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto same = DropRecords(1, v, {9});
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(Split(1, *same).size(), 5u);
+  // The last record left, at the key: a plain value again.
+  auto one = DropRecords(1, v, {2, 3, 4, 5});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, Encoded("m1"));
+  // A plain value goes whole or stays.
+  EXPECT_TRUE(DropRecords(7, Encoded("p"), {7})->empty());
+  EXPECT_EQ(*DropRecords(7, Encoded("p"), {8}), Encoded("p"));
+  // A damaged group is an error, not a guess.
+  EXPECT_FALSE(DropRecords(1, v.substr(0, v.size() - 1), {2}).ok());
+}
+
+TEST(RecordGroupTest, MalformedGroupsAreCorruptionNeverACrash) {
+  GroupBuilder b;
+  b.Clear(50);
+  b.Add(50, Encoded("a"));
+  b.Add(51, Encoded("b"));
+  const std::string good = b.Value();
+  const std::string g(1, static_cast<char>(kRecordGroupV3));
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"no count", g},
+      {"count 0", g + std::string(1, '\0')},
+      {"count larger than the value", g + "\x7f"},
+      {"truncated count", g + "\x80"},
+      {"truncated item", good.substr(0, good.size() - 1)},
+      {"length past the end", g + std::string("\x01\x00\x7f", 3) + "ab"},
+      {"trailing bytes", good + "x"},
+      {"zero delta after the first", g + std::string("\x02\x00\x01\x02\x00\x01\x02", 7)},
+      {"seq overflow", g + std::string("\x02\x00\x01\x02", 4) +
+                           std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10) +
+                           std::string("\x01\x02", 2)},
+  };
+  for (const auto& [what, v] : bad) {
+    std::vector<GroupItem> items;
+    Status s = SplitRecords(50, v, &items);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << what;
+    EXPECT_TRUE(items.empty()) << what;
+  }
+  // Every truncation of a valid group is either a valid group or Corruption.
+  for (std::size_t n = 0; n <= good.size(); ++n) {
+    std::vector<GroupItem> items;
+    Status s = SplitRecords(50, good.substr(0, n), &items);
+    if (n == good.size()) {
+      EXPECT_TRUE(s.ok());
+    } else if (n == 0) {
+      EXPECT_TRUE(s.ok());  // an empty value is a plain (undecodable) record
+    } else {
+      EXPECT_FALSE(s.ok()) << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mamori::storage::internal

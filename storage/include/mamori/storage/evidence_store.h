@@ -41,6 +41,10 @@ class Snapshot;
 
 namespace mamori::storage {
 
+namespace internal {
+class GroupBuilder;
+}  // namespace internal
+
 struct StoreOptions {
   // Data directory. Created (with parents) when missing, unless read_only. Default: "" (must
   // be set).
@@ -214,6 +218,7 @@ class EvidenceStore {
   std::string encode_buf_;
   std::string key_buf_;
   std::string salt_buf_;
+  std::unique_ptr<internal::GroupBuilder> group_;  // records of the batch, one group at a time
   std::vector<std::uint32_t> order_;     // records of a batch in index order (PutIndexEntries)
   std::vector<std::uint64_t> seqs_;      // the seqs of one index entry
   std::vector<std::uint32_t> slots_;     // per record of a batch: its host's bucket
