@@ -457,10 +457,11 @@ __attribute__((target("avx2,bmi2"))) void LiteralScanner::ScanAvx2(const unsigne
   const int* flags = reinterpret_cast<const int*>(flags_.data());
   const __m128i shift = _mm_cvtsi32_si128(static_cast<int>(hash_shift_));
   // Windows are loaded from t: the text, or a zero-padded copy of a text under 16 bytes.
-  alignas(16) unsigned char small[16] = {};
+  alignas(16) unsigned char small[16];
   const unsigned char* t = p;
   std::size_t tn = n;
   if (n < 16) {
+    std::memset(small, 0, sizeof(small));
     std::memcpy(small, p, n);
     t = small;
     tn = 16;
@@ -510,7 +511,10 @@ __attribute__((target("avx2,bmi2"))) void LiteralScanner::ScanAvx2(const unsigne
     cur = f4;
   }
   for (; o < n; o += 16) {
-    const __m256i next = GroupFlags(t, tn, o + 16, flags, shift);
+    // The next group (the tails of this one's keys of 8+ bytes, none of which fits when this is
+    // the last group).
+    const __m256i next =
+        o + 16 < n ? GroupFlags(t, tn, o + 16, flags, shift) : _mm256_setzero_si256();
     const __m256i pairs = Pairs(cur, next);
     std::uint32_t m = Candidates8(cur, pairs);
     const std::uint32_t valid = n - o >= 16 ? 0xffu : (std::uint32_t{1} << ((n - o + 1) / 2)) - 1;
