@@ -8,7 +8,8 @@
 // (exact case, anchoring, the rest of a longer literal).
 //
 // The prefilter (FDR-like: hashed windows instead of an automaton; Method::kAuto picks it when
-// the CPU has AVX2 and BMI2 and at most kMaxTiny keys are 1-2 bytes long):
+// the CPU has AVX2 and BMI2, at most kMaxTiny keys are 1-2 bytes long and its table would be at
+// most 1/8 full):
 // - flags_ maps a hash of a 4-byte window (bytes ORed with 0x20: a loose fold that is a superset
 //   of the exact one) to 7 flags. Only windows at EVEN text positions e are looked up (a stride
 //   of 2: half the lookups), so every key enters the table twice, for a start at e and at e - 1:
@@ -20,23 +21,25 @@
 //   keys' positions: the pairs cut the candidates that 4-byte prefixes alone would give).
 // - AVX2: 16 text bytes (8 windows) a step: two loads, a byte shuffle into 8 windows, OR, a
 //   32-bit multiply and shift (the hash), one gather of the 8 flags bytes, and the head/tail
-//   test against the next step's flags (lane shifts), one movemask; ~1.2 instructions a byte.
-//   The steps near the end read the last 16 bytes with shifted shuffle indexes (zeros past the
-//   end), so no byte past the text is read. The candidates (rare) are spread into start positions
-//   (pdep) and verified exactly: hash maps from the folded first 8 bytes (keys of 8+ bytes), the
-//   first 4 (4-7), the 3 bytes (3-byte keys) to the keys, whose next 8 bytes are compared folded
-//   in one 64-bit operation. Keys of 1-2 bytes are found by byte compares (AVX2, 32 a step).
+//   test against the next step's flags (lane shifts), one movemask: ~1.3 instructions a byte
+//   on long texts, ~2 on a 72-byte syslog line (fixed costs). The steps near the text's end
+//   read its last 16 bytes with shifted shuffle indexes (zeros past the end): no byte past the
+//   text is read. The candidates (rare) are spread into start positions (pdep) and
+//   verified exactly: hash maps from the folded first 8 bytes (keys of 8+ bytes), the first 4
+//   (4-7), the 3 bytes (3-byte keys) to the keys, whose next 8 bytes are compared folded in one
+//   64-bit operation. Keys of 1-2 bytes are found by byte compares (AVX2, 32 a step).
 // - A scalar version of the same filter (Method::kPrefilterScalar) checks the SIMD one in tests;
 //   without AVX2, kAuto uses the automaton (the scalar filter costs about what it does).
 // Hits come by start position, not end (Engine::State::Scan does not depend on the order).
 //
-// Measured (rules_bench, 1,000 Sigma rules, the ~540 Sigma `keywords` literals over every
-// loghub syslog line; see bench/PROFILE.md, issue #5): instructions per syslog line 1,084 ->
-// see PROFILE.md (the prefilter executes MORE instructions than the automaton on these lines: ~5
-// of every 72 bytes start a real 4- or 8-byte prefix of a keyword ("authenti", "uid=0", "root"),
-// each costing a verification, and a gather counts as one instruction), but CPU time per pass
-// fell 30-40% at 100 and 1,000 rules (the automaton is a chain of dependent table loads over
-// 1 MB+ tables; the filter's loads are independent).
+// Measured (rules_bench, Sigma rules from the corpus on its Windows events and loghub syslog
+// lines; bench/PROFILE.md, issue #5): CPU time per pass -45 % at 100 rules, -35 % at 1,000; but
+// at 1,000 rules valgrind counts more instructions (syslog line 1,084 -> 1,331; at 100 rules
+// 959 -> 769): the ~540 `keywords` literals' prefixes really occur in auth/sshd lines
+// ("authenti", "uid=0", "root"), ~1 start per 72-byte line passes the filter and costs ~170
+// instructions to verify, where the automaton walks on at ~3.6 instructions a byte; a gather
+// counts as one instruction but replaces a chain of dependent loads into a 1 MB+ table, which is
+// what the CPU waited on.
 //
 // The automaton is one table (failure links resolved at build time): each state's row holds,
 // per column, the next state's row offset, with "has outputs" in bit 0 (rows of states with
