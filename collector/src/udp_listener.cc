@@ -92,6 +92,7 @@ void UdpListener::OnReadable(const error_code& wait_ec) {
   mmsghdr msgs[kDatagramsPerCall];
   iovec iov[kDatagramsPerCall];
   sockaddr_storage from[kDatagramsPerCall];
+  std::size_t bytes = 0;  // counted once per wakeup: the counter is shared with other threads
   for (int round = 0; round < kMaxDatagramsPerWakeup / kDatagramsPerCall; ++round) {
     for (int i = 0; i < kDatagramsPerCall; ++i) {
       iov[i] = {buffer_.get() + slot_bytes_ * static_cast<std::size_t>(i), slot_bytes_};
@@ -114,7 +115,7 @@ void UdpListener::OnReadable(const error_code& wait_ec) {
     batch.reserve(batch.size() + static_cast<std::size_t>(got));
     for (int i = 0; i < got; ++i) {
       const std::size_t n = msgs[i].msg_len;
-      metrics_.bytes.Increment(static_cast<double>(n));
+      bytes += n;
       const bool truncated = n > config_.max_message_bytes;
       const std::size_t keep = std::min(n, slot_bytes_);
       if (truncated) metrics_.truncated.Increment();
@@ -131,6 +132,7 @@ void UdpListener::OnReadable(const error_code& wait_ec) {
     }
     if (got < kDatagramsPerCall) break;  // drained
   }
+  if (bytes > 0) metrics_.bytes.Increment(static_cast<double>(bytes));
   if (!batch.empty()) Deliver(batch);
   DoWait();
 }
