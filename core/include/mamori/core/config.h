@@ -97,8 +97,9 @@ struct StorageConfig {
   bool sync = false;
   std::size_t write_batch_max_records = 8192;  // records per RocksDB write batch. Default: 8192
   std::size_t block_cache_bytes = 64 * 1024 * 1024;  // Default: 64 MiB
-  // Compression of the store's bottommost level: "lz4" (fast), "zstd" (level 1: about 20 %
-  // smaller, about twice the compaction CPU) or "none". Default: "lz4".
+  // Compression of the store: "lz4" (fast; records compressed once, at flush), "zstd" (the
+  // bottommost level in ZSTD level 1: about 20 % smaller, for a compaction that rewrites every
+  // record once) or "none". Default: "lz4".
   std::string compression = "lz4";
 };
 

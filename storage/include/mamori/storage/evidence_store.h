@@ -68,10 +68,10 @@ struct StoreOptions {
   // Bind every appended record into the hash chain (evidence.chain). Off only to measure the
   // chain's cost: unchained records fail verification. Default: true.
   bool chain = true;
-  // Compression of SST files: none at L0 (flushes; compaction rewrites them anyway), LZ4 for the
-  // levels in between and, for the bottommost level where most data ends up, LZ4 (kLz4) or ZSTD
-  // level 1 (kZstd: about 20 % smaller, about twice the compaction CPU). kNone: tests grep files
-  // for plaintext. Default: kLz4 (config storage.compression).
+  // Compression of SST files: LZ4 from the flush (L0) down and, for the bottommost level where
+  // most data ends up, LZ4 (kLz4: flushed records files then move down without a rewrite) or
+  // ZSTD level 1 (kZstd: about 20 % smaller, for a compaction that rewrites every record once).
+  // kNone: tests grep files for plaintext. Default: kLz4 (config storage.compression).
   enum class Compression { kNone, kLz4, kZstd };
   Compression compression = Compression::kLz4;
 };
