@@ -906,6 +906,56 @@ TEST_F(EvidenceTest, DisposalPurgesExpiredClassAndKeepsTheChainVerifiable) {
   ExpectFailure(Verify(), VerifyFailure::kCheckpoint, 10);
 }
 
+// Records are stored in groups (FORMAT.md, "Record groups"): disposing of records in the middle
+// of a group rewrites the group under its key, which is below the first disposed seq; the purge
+// must compact from that key, or the old version of the group, with the disposed bytes, would
+// stay on disk. The rest of the group reads, and verifies, as before.
+TEST_F(EvidenceTest, DisposalInsideARecordGroupPurgesTheOldGroup) {
+  const std::int64_t now = kT0 + 1000 * kSecond;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->RegisterKey(key_->public_key()).ok());
+    std::vector<Record> batch;  // one group: seqs 1..40; class I (with a marker) at 21..30
+    for (int i = 1; i <= 40; ++i) {
+      const bool secret = i >= 21 && i <= 30;
+      Record r = MakeRecord(kT0 + i * kSecond, "hr-02",
+                            secret ? "SECRET-GROUPED-" + std::to_string(i) : "routine");
+      r.event.info_class = secret ? InfoClass::kI : InfoClass::kIII;
+      batch.push_back(std::move(r));
+    }
+    ASSERT_TRUE(store->Append(batch).ok());
+    Checkpoint(*store);
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  {
+    RawDb db(DbDir());
+    ASSERT_EQ(db.HolderKey(25), 1u) << "the records must share one group for this test";
+  }
+  ASSERT_TRUE(AnyFileContains(DbDir(), "SECRET-GROUPED-")) << "positive control";
+  {
+    auto store = Open();
+    RetentionPolicy p;
+    p.max_age_ns = {500 * kSecond, 0, 0};
+    auto d = store->Dispose(p, *key_, now);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_EQ(d->size(), 1u);
+    EXPECT_EQ(d->front().first, 21u);
+    EXPECT_EQ(d->front().last, 30u);
+    EXPECT_EQ(d->front().count, 10u);
+    std::ofstream(CpFile(), std::ios::app) << d->front().Line() << "\n";
+    for (std::uint64_t seq = 1; seq <= 40; ++seq) {
+      auto r = store->Get(seq);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->has_value(), seq < 21 || seq > 30) << seq;
+    }
+  }
+  EXPECT_FALSE(AnyFileContains(dir_.path(), "SECRET-GROUPED-"));
+  VerifyReport r = Verify();
+  ASSERT_TRUE(r.ok()) << VerifyReportToText(r);
+  EXPECT_EQ(r.records, 30u);
+  EXPECT_EQ(r.disposed, 10u);
+}
+
 // Records of a batch that share an event time share one index entry (FORMAT.md): disposing of
 // some of them rewrites the entry (also when its first seq goes), and searches see exactly the
 // rest, in order, on both indexes, page by page.
