@@ -352,19 +352,35 @@ void LiteralScanner::ScanScalar(const unsigned char* p, std::size_t n, Emit emit
 
 namespace {
 
+// The 4-byte windows picked by `windows` (per 128-bit half, byte indexes into that half of
+// `bytes`), case-loosened, hashed and looked up in the flags table.
+__attribute__((target("avx2"))) inline __m256i GatherFlags(__m256i bytes, __m256i windows,
+                                                           const int* flags, __m128i shift) {
+  const __m256i v = _mm256_or_si256(_mm256_shuffle_epi8(bytes, windows), _mm256_set1_epi32(kLoose));
+  const __m256i h = _mm256_srl_epi32(
+      _mm256_mullo_epi32(v, _mm256_set1_epi32(static_cast<int>(kBitmapMul))), shift);
+  return _mm256_i32gather_epi32(flags, h, 1);
+}
+
+// Two 16-byte loads, at p + a (low half) and p + b (high half).
+__attribute__((target("avx2"))) inline __m256i Load2x16(const unsigned char* p, std::size_t a,
+                                                        std::size_t b) {
+  return _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + a))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + b)), 1);
+}
+
+// Lane j's window in each half: bytes 2j .. 2j + 3 (j = 0..3).
+__attribute__((target("avx2"))) inline __m256i EvenWindows() {
+  return _mm256_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9,  //
+                          0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9);
+}
+
 // The flags of the windows at even positions s, s + 2, ..., s + 14 (lane j: window at s + 2j, the
 // flags in bits 24-31). Reads s[0, 24).
 __attribute__((target("avx2"))) inline __m256i Flags8(const unsigned char* s, const int* flags,
                                                       __m128i shift) {
-  const __m256i windows = _mm256_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9,  //
-                                           0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9);
-  __m256i v = _mm256_inserti128_si256(
-      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))),
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 8)), 1);
-  v = _mm256_or_si256(_mm256_shuffle_epi8(v, windows), _mm256_set1_epi32(kLoose));
-  const __m256i h = _mm256_srl_epi32(
-      _mm256_mullo_epi32(v, _mm256_set1_epi32(static_cast<int>(kBitmapMul))), shift);
-  return _mm256_i32gather_epi32(flags, h, 1);
+  return GatherFlags(Load2x16(s, 0, 8), EvenWindows(), flags, shift);
 }
 
 // Flags8 for the windows at o, o + 2, ..., o + 14 of p[0, n) near its end (REQUIRES: n >= 16):
@@ -373,19 +389,12 @@ __attribute__((target("avx2"))) inline __m256i Flags8Tail(const unsigned char* p
                                                           std::size_t o, const int* flags,
                                                           __m128i shift) {
   const std::size_t base0 = std::min(o, n - 16), base1 = std::min(o + 8, n - 16);
-  __m256i windows = _mm256_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9,  //
-                                     0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9);
-  windows =
-      _mm256_add_epi8(windows, _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(o - base0)),
-                                                 _mm_set1_epi8(static_cast<char>(o + 8 - base1))));
+  __m256i windows = _mm256_add_epi8(
+      EvenWindows(), _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(o - base0)),
+                                       _mm_set1_epi8(static_cast<char>(o + 8 - base1))));
+  // Indexes past the half's 16 bytes get the high bit: pshufb makes those bytes zero.
   windows = _mm256_or_si256(windows, _mm256_cmpgt_epi8(windows, _mm256_set1_epi8(15)));
-  __m256i v = _mm256_inserti128_si256(
-      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base0))),
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base1)), 1);
-  v = _mm256_or_si256(_mm256_shuffle_epi8(v, windows), _mm256_set1_epi32(kLoose));
-  const __m256i h = _mm256_srl_epi32(
-      _mm256_mullo_epi32(v, _mm256_set1_epi32(static_cast<int>(kBitmapMul))), shift);
-  return _mm256_i32gather_epi32(flags, h, 1);
+  return GatherFlags(Load2x16(p, base0, base1), windows, flags, shift);
 }
 
 // Flags8 or Flags8Tail, for the group at o of t[0, n) (REQUIRES: n >= 16).
