@@ -368,8 +368,19 @@ Status EvidenceStore::LoadNextSeq() {
 }
 
 Status EvidenceStore::Append(std::vector<Record>& records) {
+  return Append(std::span<std::vector<Record>>(&records, 1));
+}
+
+Status EvidenceStore::Append(std::span<std::vector<Record>> parts) {
   if (options_.read_only) return Status::InvalidArgument("Append on a read-only store");
-  if (records.empty()) return Status::Ok();
+  records_.clear();
+  for (std::vector<Record>& part : parts) {
+    for (Record& r : part) records_.push_back(&r);
+  }
+  if (records_.empty()) return Status::Ok();
+  auto unassign = [&] {
+    for (Record* r : records_) r->seq = 0;
+  };
   rocksdb::WriteBatch& batch = *batch_;
   batch.Clear();
   std::uint64_t seq = next_seq_.load(std::memory_order_relaxed);
@@ -377,7 +388,7 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
   ChainHead head = chain_head();
   if (chain) {
     // One call for the whole batch: RAND_bytes per record would cost more than the hashing.
-    salt_buf_.resize(records.size() * kSaltBytes);
+    salt_buf_.resize(records_.size() * kSaltBytes);
     if (RAND_bytes(reinterpret_cast<unsigned char*>(salt_buf_.data()),
                    static_cast<int>(salt_buf_.size())) != 1) {
       return Status::Internal("RAND_bytes failed");
@@ -399,7 +410,8 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
   };
   std::size_t index = 0;
   group.Clear(seq);
-  for (Record& r : records) {
+  for (Record* p : records_) {
+    Record& r = *p;
     r.seq = seq++;
     encode_buf_.clear();
     internal::EncodeRecord(r, &encode_buf_);
@@ -418,18 +430,18 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
       group.Clear(seq);
     }
     if (!s.ok()) {
-      for (Record& x : records) x.seq = 0;
+      unassign();
       return FromRocks(s, "building write batch");
     }
   }
   if (group.count() > 0) {
     if (rocksdb::Status s = put_group(); !s.ok()) {
-      for (Record& x : records) x.seq = 0;
+      unassign();
       return FromRocks(s, "building write batch");
     }
   }
-  if (Status st = PutIndexEntries(records); !st.ok()) {
-    for (Record& x : records) x.seq = 0;
+  if (Status st = PutIndexEntries(records_); !st.ok()) {
+    unassign();
     return st;
   }
   key_buf_.clear();
@@ -447,8 +459,8 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
     s = db_->Write(wo, &batch);
   }
   if (!s.ok()) {
-    for (Record& r : records) r.seq = 0;
-    return FromRocks(s, "appending " + std::to_string(records.size()) + " records");
+    unassign();
+    return FromRocks(s, "appending " + std::to_string(records_.size()) + " records");
   }
   if (chain) {
     std::lock_guard<std::mutex> lock(head_mu_);
@@ -464,11 +476,11 @@ Status EvidenceStore::Append(std::vector<Record>& records) {
 // a batch share a handful of times: a few entries instead of two per record, each a skiplist
 // insert in the memtable, bytes in the WAL, and an SST entry to flush and compact.
 // Positions of two entries never interleave: an entry only holds seqs of one batch.
-Status EvidenceStore::PutIndexEntries(const std::vector<Record>& records) {
+Status EvidenceStore::PutIndexEntries(const std::vector<Record*>& records) {
   rocksdb::WriteBatch& batch = *batch_;
   const std::size_t n = records.size();
-  auto time_of = [&](std::uint32_t i) { return records[i].event.event_time_ns; };
-  auto host_of = [&](std::uint32_t i) { return std::string_view(records[i].event.host); };
+  auto time_of = [&](std::uint32_t i) { return records[i]->event.event_time_ns; };
+  auto host_of = [&](std::uint32_t i) { return std::string_view(records[i]->event.host); };
   // Stable sorts keep the seqs of equal keys ascending (records are in seq order).
   auto put_groups = [&](rocksdb::ColumnFamilyHandle* cf, bool by_host) -> Status {
     for (std::size_t i = 0; i < n;) {
@@ -479,7 +491,7 @@ Status EvidenceStore::PutIndexEntries(const std::vector<Record>& records) {
         ++j;
       }
       seqs_.clear();
-      for (std::size_t k = i; k < j; ++k) seqs_.push_back(records[order_[k]].seq);
+      for (std::size_t k = i; k < j; ++k) seqs_.push_back(records[order_[k]]->seq);
       key_buf_.clear();
       if (by_host) internal::PutHostPrefix(&key_buf_, host_of(a));
       internal::PutTimeSeq(&key_buf_, time_of(a), seqs_.front());

@@ -620,6 +620,34 @@ TEST_F(EvidenceStoreTest, BatchesAreStoredInRecordGroups) {
   EXPECT_EQ(SearchAll(*store, one_host).size(), 100u);
 }
 
+// Several vectors appended as one batch (what the writer thread does with the producers'
+// vectors): seqs run on across them, empty ones included, in one write.
+TEST_F(EvidenceStoreTest, AppendOfSeveralPartsIsOneBatch) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  std::vector<std::vector<Record>> parts(4);
+  parts[0] = {MakeRecord(kT0, "a", "0"), MakeRecord(kT0, "b", "1"), MakeRecord(kT0, "a", "2")};
+  parts[2] = {MakeRecord(kT0 + 1, "b", "3")};
+  parts[3] = {MakeRecord(kT0 + 1, "a", "4"), MakeRecord(kT0 + 2, "c", "5")};
+  ASSERT_TRUE(store->Append(std::span<std::vector<Record>>(parts)).ok());
+  EXPECT_EQ(store->next_seq(), 7u);
+  std::uint64_t want = 1;
+  for (const auto& part : parts) {
+    for (const Record& r : part) EXPECT_EQ(r.seq, want++);
+  }
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) {
+    auto r = store->Get(seq);
+    ASSERT_TRUE(r.ok() && r->has_value()) << seq;
+    EXPECT_EQ((*r)->event.message, std::to_string(seq - 1));
+  }
+  Query by_host;
+  by_host.host = "a";
+  EXPECT_EQ(Seqs(MustSearch(*store, by_host)), (std::vector<std::uint64_t>{5, 3, 1}));
+  std::vector<std::vector<Record>> none(2);
+  ASSERT_TRUE(store->Append(std::span<std::vector<Record>>(none)).ok());
+  EXPECT_EQ(store->next_seq(), 7u);
+}
+
 // A group whose framing is damaged: the records it held read as Corruption, never as absent
 // and never a crash; the records of the other groups still read.
 TEST_F(EvidenceStoreTest, DamagedRecordGroupIsCorruption) {

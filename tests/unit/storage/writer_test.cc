@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -116,10 +117,20 @@ TEST_F(WriterTest, SplitsLargeBatchesAtBatchMax) {
 
   Writer writer(*store_, queue, Writer::Options{.batch_max = 10}, registry_);
   std::vector<std::size_t> sizes;
-  writer.SetOnStored([&](std::vector<Record>& batch) { sizes.push_back(batch.size()); });
+  std::vector<std::uint64_t> seqs;
+  writer.SetOnStored([&](std::vector<Record>& part) {
+    sizes.push_back(part.size());
+    for (const Record& r : part) seqs.push_back(r.seq);
+  });
   writer.Start();
   writer.Stop();
-  EXPECT_EQ(sizes, (std::vector<std::size_t>{10, 10, 10, 10, 10, 10, 10, 10, 10, 6}));
+  // Ten appends: nine of 10 records cut from the big vector, then its last 5 and the small
+  // vector together (handed over as the two vectors they are).
+  EXPECT_EQ(MetricValue(registry_, "mamori_storage_batch_records"), 10);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{10, 10, 10, 10, 10, 10, 10, 10, 10, 5, 1}));
+  std::vector<std::uint64_t> want(96);
+  std::iota(want.begin(), want.end(), 1);
+  EXPECT_EQ(seqs, want);  // every record handed over once, in seq order
   EXPECT_EQ(store_->next_seq(), 97u);
   auto last = store_->Get(96);
   ASSERT_TRUE(last.ok() && last->has_value());

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,9 @@ class EvidenceStore {
   // unchanged and the call may simply be retried. An empty vector is a no-op.
   // REQUIRES: called from a single thread; the store is not read-only.
   Status Append(std::vector<Record>& records);
+  // The same for the records of several vectors, in order, as one batch (the writer thread
+  // stores what the producers pushed without moving it into one vector first).
+  Status Append(std::span<std::vector<Record>> parts);
 
   // The sequence number the next appended record will get (>= 1). Any thread.
   std::uint64_t next_seq() const { return next_seq_.load(std::memory_order_acquire); }
@@ -207,7 +211,7 @@ class EvidenceStore {
   void CloseDb();
   Status LoadNextSeq();
   Status Scan(const Query& q, const rocksdb::Snapshot* snap, SearchPage* page) const;
-  Status PutIndexEntries(const std::vector<Record>& records);
+  Status PutIndexEntries(const std::vector<Record*>& records);
 
   StoreOptions options_;
   rocksdb::DB* db_ = nullptr;
@@ -219,6 +223,7 @@ class EvidenceStore {
   std::string key_buf_;
   std::string salt_buf_;
   std::unique_ptr<internal::GroupBuilder> group_;  // records of the batch, one group at a time
+  std::vector<Record*> records_;                   // the records of a batch, in seq order (Append)
   std::vector<std::uint32_t> order_;     // records of a batch in index order (PutIndexEntries)
   std::vector<std::uint64_t> seqs_;      // the seqs of one index entry
   std::vector<std::uint32_t> slots_;     // per record of a batch: its host's bucket

@@ -1,8 +1,9 @@
 // Writer: the storage writer thread. It drains the pipeline queue (when it pops fewer than 1024
 // records it waits 2 ms for more, so that a trickle is stored in batches rather than a few
-// records at a time), cuts what it pops into batches of at most Options::batch_max records, appends
-// each batch to the EvidenceStore, and then hands the stored batch (seq filled in) to the on_stored
-// callback, on the writer thread.
+// records at a time), gathers what it pops into batches of at most Options::batch_max records
+// (the producers' vectors as they are), appends each batch to the EvidenceStore, and then hands
+// the stored records (seq filled in) to the on_stored callback, vector by vector, on the writer
+// thread.
 //
 // A failed Append is logged, counted (mamori_storage_write_errors_total) and retried with
 // backoff (100 ms doubling up to 5 s) until it succeeds: records are never discarded. While it
@@ -50,8 +51,10 @@ class Writer {
   // REQUIRES: Stop() was called if Start() was.
   ~Writer();
 
-  // Called with every stored batch, on the writer thread, after the batch is durable in the
-  // store (as durable as StoreOptions::sync makes it). It may modify or move from the records.
+  // Called with the records of every stored batch, on the writer thread, after the batch is
+  // durable in the store (as durable as StoreOptions::sync makes it): once per vector the
+  // producers pushed (a batch is one or more of them, up to batch_max records; a vector that did
+  // not fit is split), in seq order. It may modify or move from the records.
   // REQUIRES: before Start().
   void SetOnStored(OnStored fn);
 
@@ -72,7 +75,9 @@ class Writer {
   const Options options_;
   OnStored on_stored_;
   std::thread thread_;
-  std::vector<Record> pending_;  // writer thread only
+  // Writer thread only: the vectors of the next Append, pending_count_ records in all.
+  std::vector<std::vector<Record>> pending_;
+  std::size_t pending_count_ = 0;
 
   prometheus::Counter& stored_total_;
   prometheus::Counter& write_errors_total_;
