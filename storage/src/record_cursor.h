@@ -45,8 +45,7 @@ class RecordCursor {
   std::string_view value() const { return items_[at_].value; }
   // The key (seq) of the stored value holding the current record.
   std::uint64_t value_key() const { return key_; }
-  // The current value is a group (or a malformed one) rather than a plain record.
-  bool in_group() const { return group_; }
+  // The current value's group framing is bad (see the top of the file).
   bool malformed() const { return malformed_; }
   // Not ok when RocksDB failed or a key was not 8 bytes.
   Status status() const {
@@ -72,12 +71,6 @@ class RecordCursor {
     }
     if (!it_->status().ok()) return;
     it_->Seek(key_buf_);
-    if (it_->Valid()) Load();
-  }
-
-  void SeekToFirst() {
-    Clear();
-    it_->SeekToFirst();
     if (it_->Valid()) Load();
   }
 
@@ -113,7 +106,7 @@ class RecordCursor {
   void Clear() {
     items_.clear();
     at_ = 0;
-    group_ = malformed_ = false;
+    malformed_ = false;
   }
 
   void NextValue() {
@@ -132,7 +125,6 @@ class RecordCursor {
     }
     key_ = GetBigEndian64(k.data());
     const std::string_view v = it_->value().ToStringView();
-    group_ = !v.empty() && static_cast<std::uint8_t>(v[0]) == kRecordGroupV3;
     if (!SplitRecords(key_, v, &items_).ok()) {
       malformed_ = true;
       items_.assign(1, GroupItem{key_, v});
@@ -145,7 +137,6 @@ class RecordCursor {
   std::vector<GroupItem> items_;
   std::size_t at_ = 0;
   std::uint64_t key_ = 0;
-  bool group_ = false;
   bool malformed_ = false;
   Status status_;
   std::string key_buf_;
