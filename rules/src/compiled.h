@@ -180,7 +180,14 @@ struct Compiled {
   // "*" segment have one too; star_prefixes are the parts before their "*" (an event key with
   // such a prefix is also looked up with that segment replaced by "*").
   KeyIndex<false> key_slots;
-  std::vector<std::string> star_prefixes;
+  struct StarPrefix {
+    std::string text;
+    // Its last 8 bytes (prefixes of 8+ bytes), compared with the same bytes of an event key
+    // before the whole prefix: most keys differ there ("Event.EventData." from "Event.UserData.")
+    // and an event's every key is tested against every prefix.
+    std::uint64_t tail8 = 0;
+  };
+  std::vector<StarPrefix> star_prefixes;
   // Matchers scanned eagerly, when one of their source groups admitted the event: by slot (the
   // matchers with a candidate key in that slot), and the pseudo-field ones.
   std::vector<std::vector<int>> slot_matchers;

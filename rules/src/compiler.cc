@@ -1,6 +1,7 @@
 // Compiles a RuleSetDef: per-field literal scanners, FilteredRE2s and hash sets, expression
 // nodes, the per-event field index and the log source index.
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -355,7 +356,11 @@ class Compiler {
       if (inserted && star != std::string::npos) {
         std::string prefix = k.substr(0, star);
         auto& sp = out_->star_prefixes;
-        if (std::find(sp.begin(), sp.end(), prefix) == sp.end()) sp.push_back(prefix);
+        if (std::none_of(sp.begin(), sp.end(), [&](const auto& p) { return p.text == prefix; })) {
+          Compiled::StarPrefix p{prefix, 0};
+          if (prefix.size() >= 8) std::memcpy(&p.tail8, prefix.data() + prefix.size() - 8, 8);
+          sp.push_back(std::move(p));
+        }
       }
     }
     return f;

@@ -312,7 +312,14 @@ struct Engine::State {
     };
     for (const auto& f : record->event.fields) {
       fill(f.key, f.value);
-      for (const auto& prefix : c->star_prefixes) {
+      for (const auto& sp : c->star_prefixes) {
+        const std::string& prefix = sp.text;
+        if (f.key.size() <= prefix.size()) continue;
+        if (prefix.size() >= 8) {
+          std::uint64_t w;
+          std::memcpy(&w, f.key.data() + prefix.size() - 8, 8);
+          if (w != sp.tail8) continue;
+        }
         if (!f.key.starts_with(prefix)) continue;
         size_t dot = f.key.find('.', prefix.size());
         if (dot == std::string::npos) continue;
