@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -24,7 +26,7 @@ using internal::LeafDef;
 
 namespace {
 
-constexpr std::size_t kMaxHitsPerGroup = 4096;
+constexpr std::size_t kMaxHitsPerGroup = internal::kMaxGroupEvents;
 constexpr std::int64_t kNoTime = INT64_MIN;
 
 // A map with least-recently-used order: front = most recent.
@@ -90,12 +92,18 @@ struct Hit {
   std::uint64_t seq;
   int input;
   std::string value;
+  // Sum / average: the field's number, and the events it stands for (a hit pushed out of a full
+  // group is merged into the next one, so that totals stay exact; see Correlate).
+  double x = 0;
+  std::uint64_t n = 1;
 };
 
 struct Group {
   std::int64_t last_t = kNoTime;
   std::deque<Hit> hits;
-  std::unordered_map<std::string, int> values;  // distinct: value -> hits holding it
+  std::unordered_map<std::string, int> values;  // distinct, share: value -> hits holding it
+  double sum = 0;                               // sum, average: over `hits`
+  std::uint64_t n = 0;                          // sum, average: events in `hits`
   std::vector<int> input_hits;                  // temporal: per input
   // Ordered: per step, the start time, last time and evidence of the latest chain through it.
   std::vector<std::int64_t> chain_start, chain_last;
@@ -749,7 +757,37 @@ struct Firing {
   std::vector<Field> fields;
   std::vector<std::uint64_t> seqs;
   std::size_t count = 0;
+  double metric = 0;  // sum, average, share: the value that crossed the condition
 };
+
+// A computed number for alert text: integral values without a fraction.
+std::string NumberText(double x) {
+  char buf[32];
+  if (std::fabs(x) < 1e15 && x == std::floor(x)) {
+    std::snprintf(buf, sizeof(buf), "%.0f", x);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.6g", x);
+  }
+  return buf;
+}
+
+bool Compare(double x, internal::CmpOp op, double limit) {
+  switch (op) {
+    case internal::CmpOp::kGt:
+      return x > limit;
+    case internal::CmpOp::kGte:
+      return x >= limit;
+    case internal::CmpOp::kLt:
+      return x < limit;
+    case internal::CmpOp::kLte:
+      return x <= limit;
+  }
+  return false;
+}
+
+bool IsMetric(CorrType c) {
+  return c == CorrType::kSum || c == CorrType::kAvg || c == CorrType::kPercentile;
+}
 
 // The group-by values: a name that is a named capture of the matching patterns takes the
 // captured value (when the capture took part in the match), any other the event field. Writes
@@ -810,10 +848,14 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
   std::string& key = KeyBuffer();
   GroupKeyInto(rule, input, r, captures, scratch, &key, nullptr);
   std::string value;
-  if (def.corr == CorrType::kDistinct) {
+  double x = 0;
+  const bool by_value = def.corr == CorrType::kDistinct || def.corr == CorrType::kPercentile;
+  const bool by_number = def.corr == CorrType::kSum || def.corr == CorrType::kAvg;
+  if (by_value || by_number) {  // an event without the field (or not a number) does not count
     std::string_view v;
     if (!internal::Resolve(rule.distinct[input], r, scratch, &v) || v.empty()) return false;
-    value.assign(v);
+    if (by_number && !ParseNumber(v, &x)) return false;
+    if (by_value) value.assign(v);
   }
   Group& g = st->groups.Touch(key, opt.max_groups_per_rule, &st->stats.evictions);
   g.last_t = std::max(g.last_t, t);
@@ -821,16 +863,23 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
 
   auto drop_front = [&]() {
     const Hit& h = g.hits.front();
-    if (def.corr == CorrType::kDistinct) {
+    if (by_value) {
       auto it = g.values.find(h.value);
       if (it != g.values.end() && --it->second == 0) g.values.erase(it);
     }
+    if (by_number) {
+      g.sum -= h.x;
+      g.n -= h.n;
+    }
     if (def.corr == CorrType::kTemporal) --g.input_hits[h.input];
     g.hits.pop_front();
+    if (g.hits.empty()) g.sum = 0;  // no rounding left over
   };
   auto reset = [&]() {
     g.hits.clear();
     g.values.clear();
+    g.sum = 0;
+    g.n = 0;
     std::fill(g.input_hits.begin(), g.input_hits.end(), 0);
     std::fill(g.chain_start.begin(), g.chain_start.end(), kNoTime);
     std::fill(g.step_after.begin(), g.step_after.end(), kNoTime);
@@ -891,12 +940,24 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
   }
 
   if (g.input_hits.size() != n_inputs) g.input_hits.assign(n_inputs, 0);
-  g.hits.push_back(Hit{t, r.seq, input, value});
-  if (def.corr == CorrType::kDistinct) ++g.values[value];
+  g.hits.push_back(Hit{t, r.seq, input, value, x, 1});
+  if (by_value) ++g.values[value];
+  if (by_number) {
+    g.sum += x;
+    ++g.n;
+  }
   if (def.corr == CorrType::kTemporal) ++g.input_hits[input];
-  while (!g.hits.empty() &&
-         (g.hits.front().t < g.last_t - def.window_ns || g.hits.size() > kMaxHitsPerGroup)) {
-    drop_front();
+  while (!g.hits.empty() && g.hits.front().t < g.last_t - def.window_ns) drop_front();
+  while (g.hits.size() > kMaxHitsPerGroup) {
+    if (by_number) {  // merged into the next (later) hit: the totals stay exact, and the merged
+                      // events leave the window with that hit (a little late) instead of early
+      Hit& next = g.hits[1];
+      next.x += g.hits.front().x;
+      next.n += g.hits.front().n;
+      g.hits.pop_front();
+    } else {
+      drop_front();
+    }
   }
   bool fire = false;
   switch (def.corr) {
@@ -909,14 +970,37 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
     case CorrType::kTemporal:
       fire = std::all_of(g.input_hits.begin(), g.input_hits.end(), [](int n) { return n > 0; });
       break;
+    case CorrType::kSum:
+      f->metric = g.sum;
+      fire = Compare(g.sum, def.metric_op, def.metric_value);
+      break;
+    case CorrType::kAvg:
+      f->metric = g.sum / static_cast<double>(g.n);
+      fire = Compare(f->metric, def.metric_op, def.metric_value);
+      break;
+    case CorrType::kPercentile:
+      f->metric = 100.0 * g.values[value] / static_cast<double>(g.hits.size());
+      fire = Compare(f->metric, def.metric_op, def.metric_value);
+      break;
     default:
       break;
   }
   if (!fire) return false;
-  f->count = def.corr == CorrType::kDistinct ? g.values.size() : g.hits.size();
-  TakeEvidence(g.hits, opt.max_evidence, &f->seqs);
+  f->count = def.corr == CorrType::kDistinct ? g.values.size() : by_number ? g.n : g.hits.size();
+  if (def.corr == CorrType::kPercentile) {
+    f->seqs.push_back(r.seq);  // the event with the rare (or common) value
+  } else {
+    TakeEvidence(g.hits, opt.max_evidence, &f->seqs);
+  }
   GroupKeyInto(rule, input, r, captures, scratch, &f->group_key, &f->fields);
-  reset();
+  if (IsMetric(def.corr)) {
+    static const char* kNames[] = {"value_sum", "value_avg", "value_percentile"};
+    const int k = def.corr == CorrType::kSum ? 0 : def.corr == CorrType::kAvg ? 1 : 2;
+    f->fields.push_back(Field{kNames[k], NumberText(f->metric)});
+    if (def.corr == CorrType::kPercentile) f->fields.push_back(Field{"value", value});
+  }
+  // A share keeps its baseline: the group's other values stay the reference for the next events.
+  if (def.corr != CorrType::kPercentile) reset();
   return true;
 }
 
@@ -1035,6 +1119,28 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
       } else if (rule.def.corr == CorrType::kNone) {
         a.summary = a.title + (record.event.host.empty() ? "" : " on " + record.event.host);
         if (!a.group_key.empty()) a.summary += " (" + a.group_key + ")";
+      } else if (IsMetric(rule.def.corr)) {
+        static const char* kOps[] = {">", ">=", "<", "<="};
+        const std::string limit = std::string(" (") + kOps[static_cast<int>(rule.def.metric_op)] +
+                                  " " + NumberText(rule.def.metric_value) + ")";
+        const std::string n = std::to_string(f.count) + (f.count == 1 ? " event" : " events");
+        const std::string& name = rule.def.metric_field;
+        if (rule.def.corr == CorrType::kSum) {
+          a.summary =
+              a.title + ": sum of " + name + " " + NumberText(f.metric) + limit + " over " + n;
+        } else if (rule.def.corr == CorrType::kAvg) {
+          a.summary =
+              a.title + ": average of " + name + " " + NumberText(f.metric) + limit + " over " + n;
+        } else {
+          std::string value;
+          for (const auto& fl : a.fields) {
+            if (fl.key == "value") value = fl.value;
+          }
+          a.summary = a.title + ": " + name + " '" + value + "' is " + NumberText(f.metric) + "%" +
+                      limit + " of " + n;
+        }
+        a.summary += " within " + WindowText(rule.def.window_ns);
+        if (!a.group_key.empty()) a.summary += " for " + a.group_key;
       } else {
         a.summary = a.title + ": " + std::to_string(f.count) +
                     (rule.def.corr == CorrType::kDistinct ? " distinct values"

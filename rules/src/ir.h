@@ -82,7 +82,25 @@ struct DetectorDef {
 
 // kAbsence: a group seen before that sends no matching event for window_ns (wall time, checked
 // by Engine::Tick) raises one alert.
-enum class CorrType : std::uint8_t { kNone, kCount, kDistinct, kTemporal, kOrdered, kAbsence };
+// kSum, kAvg: the sum / the average of a numeric field over the group's events in the window;
+// kPercentile: the share (percent) of the group's events in the window whose field has this
+// event's value (Sigma value_sum, value_avg, value_percentile). Each compares with `metric_op`.
+enum class CorrType : std::uint8_t {
+  kNone,
+  kCount,
+  kDistinct,
+  kTemporal,
+  kOrdered,
+  kAbsence,
+  kSum,
+  kAvg,
+  kPercentile,
+};
+enum class CmpOp : std::uint8_t { kGt, kGte, kLt, kLte };
+
+// The events a correlation group keeps of its window (Engine): a count or distinct-count
+// threshold above it could never be reached, and is refused at load.
+constexpr std::uint64_t kMaxGroupEvents = 4096;
 
 struct RuleDef {
   RuleInfo info;
@@ -96,6 +114,11 @@ struct RuleDef {
   std::vector<std::string> distinct_keys;               // [input]
   std::int64_t window_ns = 0;
   std::uint64_t threshold = 1;
+  // kSum, kAvg, kPercentile: fires when the metric `metric_op` `metric_value` (distinct_keys
+  // holds the field).
+  CmpOp metric_op = CmpOp::kGte;
+  double metric_value = 0;
+  std::string metric_field;  // the field as the rule names it (alert text)
   // kOrdered: occurrences each step needs (per input; missing entries are 1).
   std::vector<std::uint64_t> step_counts;
   std::int64_t suppress_ns = 0;

@@ -66,6 +66,17 @@ bool ParseDuration(std::string_view text, std::int64_t* ns) {
   return total > 0;
 }
 
+bool ParseCount(std::string_view text, std::uint64_t* out) {
+  if (text.empty() || text.size() > 18) return false;
+  std::uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  *out = n;
+  return true;
+}
+
 std::uint64_t Fnv1a(std::string_view data, std::uint64_t h) {
   for (unsigned char c : data) {
     h ^= c;

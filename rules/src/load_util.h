@@ -36,6 +36,11 @@ class Diags {
 // "30s", "5m", "1h", "2d", "1w", also "1h30m"; a plain number is seconds. False when malformed.
 bool ParseDuration(std::string_view text, std::int64_t* ns);
 
+// A decimal count as rule files write it: digits only (no sign, no spaces), at most 18 of them.
+// False otherwise, never an exception (the std::stoull it replaces threw on "abc" and on 20
+// digits, which ended the process).
+bool ParseCount(std::string_view text, std::uint64_t* out);
+
 std::uint64_t Fnv1a(std::string_view data, std::uint64_t h = 14695981039346656037ull);
 // Stable hash of a YAML node's normalized form (YAML::Dump: no comments, canonical layout).
 std::uint64_t HashNode(const YAML::Node& node);

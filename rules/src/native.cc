@@ -132,11 +132,9 @@ class NativeRule {
           steps.push_back(step["selection"].Scalar());
           if (step["count"]) {
             const std::string c = step["count"].IsScalar() ? step["count"].Scalar() : "";
-            if (c.empty() || c.size() > 9 ||
-                c.find_first_not_of("0123456789") != std::string::npos || std::stoull(c) == 0) {
+            if (c.size() > 9 || !ParseCount(c, &count) || count == 0) {
               return Error(step["count"], "a step's 'count' must be a positive integer");
             }
-            count = std::stoull(c);
           }
         } else {
           return Error(step, "a sequence step is a selection name or {selection: NAME, count: N}");
@@ -173,11 +171,13 @@ class NativeRule {
       if (type == "threshold" || type == "distinct") {
         out->def.corr = type == "threshold" ? CorrType::kCount : CorrType::kDistinct;
         std::string count = corr["count"] && corr["count"].IsScalar() ? corr["count"].Scalar() : "";
-        if (count.empty() || count.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoull(count) == 0) {
+        if (!ParseCount(count, &out->def.threshold) || out->def.threshold == 0) {
           return Error(corr["count"] ? corr["count"] : corr, "'count' must be a positive integer");
         }
-        out->def.threshold = std::stoull(count);
+        if (out->def.threshold > kMaxGroupEvents) {
+          return Error(corr["count"], "'count' must be at most " + std::to_string(kMaxGroupEvents) +
+                                          " (the events a group keeps of its window)");
+        }
         if (type == "distinct") {
           std::string field =
               corr["field"] && corr["field"].IsScalar() ? corr["field"].Scalar() : "";

@@ -1,4 +1,8 @@
 // The collect stage for Sigma rules and Sigma correlation rules.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <iterator>
 #include <set>
 
 #include "collect.h"
@@ -631,8 +635,12 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
     def.corr = CorrType::kTemporal;
   } else if (type == "temporal_ordered") {
     def.corr = CorrType::kOrdered;
-  } else if (type == "value_sum" || type == "value_avg" || type == "value_percentile") {
-    return unsupported(corr["type"], "correlation type " + type);
+  } else if (type == "value_sum") {
+    def.corr = CorrType::kSum;
+  } else if (type == "value_avg") {
+    def.corr = CorrType::kAvg;
+  } else if (type == "value_percentile") {
+    def.corr = CorrType::kPercentile;
   } else {
     return error(corr["type"] ? corr["type"] : corr, "unknown correlation type '" + type + "'");
   }
@@ -686,9 +694,7 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
         continue;
       }
       std::uint64_t n = 0;
-      try {
-        n = std::stoull(it->second.Scalar());
-      } catch (...) {
+      if (!it->second.IsScalar() || !ParseCount(it->second.Scalar(), &n)) {
         return error(it->second, "condition '" + op + "' takes a count");
       }
       if (op == "gte") {
@@ -703,12 +709,66 @@ void ResolveSigmaCorrelation(const PendingCorrelation& c, std::vector<Diagnostic
     }
     if (!have) return error(cond, "condition needs gte or gt");
     if (def.threshold == 0) def.threshold = 1;
+    if (def.threshold > kMaxGroupEvents) {
+      return unsupported(cond, "a count above " + std::to_string(kMaxGroupEvents) +
+                                   " (the events a group keeps of its window)");
+    }
     if (def.corr == CorrType::kDistinct && def.distinct_keys.empty()) {
       return error(cond, "value_count needs condition.field");
     }
+  } else if (def.corr == CorrType::kSum || def.corr == CorrType::kAvg ||
+             def.corr == CorrType::kPercentile) {
+    // One field and one comparison with a number. A sum only grows as events come, so it can
+    // fire on reaching gt/gte; an average or a share can be compared either way.
+    if (!cond || !cond.IsMap()) return error(corr, "'condition' is required for " + type);
+    int ops = 0;
+    for (auto it = cond.begin(); it != cond.end(); ++it) {
+      const std::string op = it->first.Scalar();
+      if (op == "field") {
+        if (!it->second.IsScalar() || it->second.Scalar().empty()) {
+          return error(it->second, "condition 'field' must name one field");
+        }
+        def.metric_field = it->second.Scalar();
+        for (auto& prod : products) {
+          def.distinct_keys.push_back(
+              MapFieldKeys(options.sigma_mapping, prod, it->second.Scalar()));
+        }
+        continue;
+      }
+      static const std::pair<const char*, CmpOp> kOps[] = {
+          {"gt", CmpOp::kGt}, {"gte", CmpOp::kGte}, {"lt", CmpOp::kLt}, {"lte", CmpOp::kLte}};
+      const auto* found = std::find_if(std::begin(kOps), std::end(kOps),
+                                       [&](const auto& o) { return op == o.first; });
+      if (found == std::end(kOps)) {
+        if (op == "eq" || op == "neq") {
+          return unsupported(it->first, "condition '" + op + "' on " + type +
+                                            " (a computed number: use gt/gte/lt/lte)");
+        }
+        return error(it->first, "unknown condition '" + op + "'");
+      }
+      if (def.corr == CorrType::kSum &&
+          (found->second == CmpOp::kLt || found->second == CmpOp::kLte)) {
+        return unsupported(it->first, "condition '" + op +
+                                          "' on value_sum (a stream can only fire when a sum "
+                                          "reaches gt/gte)");
+      }
+      const std::string text = it->second.IsScalar() ? it->second.Scalar() : "";
+      char* end = nullptr;
+      const double x = std::strtod(text.c_str(), &end);
+      if (text.empty() || end == text.c_str() || *end != '\0' || !std::isfinite(x)) {
+        return error(it->second, "condition '" + op + "' takes a number");
+      }
+      def.metric_op = found->second;
+      def.metric_value = x;
+      ++ops;
+    }
+    if (ops != 1) return error(cond, type + " needs exactly one of gt, gte, lt, lte");
+    if (def.distinct_keys.empty()) return error(cond, type + " needs condition.field");
   } else if (cond) {
     std::uint64_t n = refs.size();
-    if (cond["gte"] && cond["gte"].IsScalar()) n = std::stoull(cond["gte"].Scalar());
+    if (cond["gte"] && (!cond["gte"].IsScalar() || !ParseCount(cond["gte"].Scalar(), &n))) {
+      return error(cond["gte"], "condition 'gte' takes a count");
+    }
     if (n != refs.size()) return unsupported(cond, "temporal condition on fewer than all rules");
   }
   YAML::Node gen = corr["generate"] ? corr["generate"] : doc["generate"];

@@ -162,6 +162,72 @@ rules:
   EXPECT_NE(FindDiag(r, "unknown selection 'b'"), nullptr) << r.Format();
 }
 
+// Counts that std::stoull could not take (letters, 20+ digits, a sign) ended the process with an
+// uncaught exception; each is now an error on its rule, and the good rule still loads.
+TEST(LoaderTest, CountsThatAreNotNumbersAreErrorsNotCrashes) {
+  auto native = Load(R"(
+rules:
+  - id: huge
+    title: Huge
+    severity: low
+    match: {app: sshd}
+    correlation: {type: threshold, count: 99999999999999999999999, window: 5m}
+  - id: negative
+    title: Negative
+    severity: low
+    match: {app: sshd}
+    correlation: {type: distinct, field: user, count: -3, window: 5m}
+  - id: unreachable
+    title: Unreachable
+    severity: low
+    match: {app: sshd}
+    correlation: {type: threshold, count: 5000, window: 5m}
+  - id: step
+    title: Step
+    severity: low
+    selections: {a: {app: x}, b: {app: y}}
+    correlation: {type: sequence, steps: [{selection: a, count: 1e99}, b], window: 5m}
+  - id: good
+    title: Good
+    severity: low
+    match: {app: sshd}
+    correlation: {type: threshold, count: 4096, window: 5m}
+)");
+  EXPECT_EQ(native.rules->size(), 1u) << native.Format();
+  EXPECT_EQ(native.errors(), 4) << native.Format();
+  EXPECT_NE(FindDiag(native, "must be at most 4096"), nullptr) << native.Format();
+
+  const std::string base = R"(
+title: A
+id: a
+name: a
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 1}, condition: sel}
+---
+title: B
+id: b
+name: b
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 2}, condition: sel}
+---
+)";
+  auto sigma = Load(base + R"(title: T
+id: t
+correlation: {type: temporal, rules: [a, b], group-by: [x], timespan: 1h, condition: {gte: abc}}
+---
+title: C
+id: c
+correlation: {type: event_count, rules: [a], group-by: [x], timespan: 1h, condition: {gte: 123456789012345678901}}
+---
+title: D
+id: d
+correlation: {type: event_count, rules: [a], group-by: [x], timespan: 1h, condition: {gt: [1]}}
+)");
+  EXPECT_EQ(sigma.rules->size(), 2u) << sigma.Format();  // a and b
+  EXPECT_EQ(sigma.errors(), 3) << sigma.Format();
+  EXPECT_NE(FindDiag(sigma, "condition 'gte' takes a count"), nullptr) << sigma.Format();
+}
+
 TEST(LoaderTest, MissingFileIsReported) {
   auto r = LoadRuleFiles({"/nonexistent/rules.yml"});
   EXPECT_EQ(r.errors(), 1);

@@ -362,7 +362,7 @@ correlation: {type: event_count, rules: [nope], timespan: 1h, condition: {gte: 2
 ---
 title: Sum
 id: sum
-correlation: {type: value_sum, rules: [failed_logon], timespan: 1h, condition: {field: x, gte: 2}}
+correlation: {type: value_sum, rules: [failed_logon], timespan: 1h, condition: {field: x, lt: 2}}
 ---
 title: Lt
 id: lt
@@ -371,6 +371,184 @@ correlation: {type: event_count, rules: [failed_logon], timespan: 1h, condition:
   EXPECT_EQ(r.errors(), 1) << r.Format();
   EXPECT_EQ(r.unsupported(), 2) << r.Format();
   EXPECT_NE(r.Format().find("references rule 'nope'"), std::string::npos) << r.Format();
+}
+
+// A successful logon with a number of bytes (successful_logon of kBase matches it).
+Record Transfer(const std::string& user, const std::string& bytes, std::int64_t t,
+                std::uint64_t seq) {
+  Record r = Logon("4624", user, t, seq);
+  r.event.fields.push_back({"Event.EventData.BytesSent", bytes});
+  return r;
+}
+
+std::string FieldOf(const Alert& a, const std::string& key) {
+  for (const auto& f : a.fields) {
+    if (f.key == key) return f.value;
+  }
+  return "";
+}
+
+TEST(SigmaCorrelation, ValueSumFiresWhenTheWindowsSumCrossesTheLimit) {
+  auto r = Load(std::string(kBase) + R"(---
+title: Exfiltration
+id: exfil
+correlation:
+  type: value_sum
+  rules: [successful_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+  condition: {field: BytesSent, gt: 1000}
+)");
+  ASSERT_EQ(r.errors() + r.unsupported(), 0) << r.Format();
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  e.Process(Transfer("bob", "400", 1 * kSec, 1), &alerts);
+  e.Process(Transfer("bob", "500", 2 * kSec, 2), &alerts);
+  e.Process(Transfer("alice", "900", 3 * kSec, 3), &alerts);  // another group
+  e.Process(Transfer("bob", "lots", 4 * kSec, 4), &alerts);   // not a number: not counted
+  e.Process(Logon("4624", "bob", 5 * kSec, 5), &alerts);      // no field: not counted
+  EXPECT_TRUE(alerts.empty());
+  e.Process(Transfer("bob", "200", 6 * kSec, 6), &alerts);  // 1,100 > 1,000
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule_id, "exfil");
+  EXPECT_EQ(alerts[0].group_key, "TargetUserName=bob");
+  EXPECT_EQ(alerts[0].evidence_seqs, (std::vector<std::uint64_t>{1, 2, 6}));
+  EXPECT_EQ(FieldOf(alerts[0], "value_sum"), "1100");
+  EXPECT_EQ(alerts[0].summary,
+            "Exfiltration: sum of BytesSent 1100 (> 1000) over 3 events within 1h for "
+            "TargetUserName=bob");
+  // The window starts over after an alert, and old transfers leave it.
+  e.Process(Transfer("bob", "600", 7 * kSec, 7), &alerts);
+  e.Process(Transfer("bob", "600", 7 * kSec + 2 * 3600 * kSec, 8), &alerts);
+  EXPECT_EQ(alerts.size(), 1u);
+  e.Process(Transfer("bob", "600.5", 8 * kSec + 2 * 3600 * kSec, 9), &alerts);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(FieldOf(alerts[1], "value_sum"), "1200.5");
+  EXPECT_EQ(alerts[1].evidence_seqs, (std::vector<std::uint64_t>{8, 9}));
+}
+
+TEST(SigmaCorrelation, ValueSumStaysExactPastTheHitsAGroupKeeps) {
+  auto r = Load(std::string(kBase) + R"(---
+title: Many small transfers
+id: small
+correlation:
+  type: value_sum
+  rules: [successful_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+  condition: {field: BytesSent, gte: 6000}
+)");
+  ASSERT_EQ(r.errors() + r.unsupported(), 0) << r.Format();
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  // 6,000 transfers of 1 byte in one minute: more than the 4,096 hits a group keeps.
+  for (std::uint64_t i = 1; i <= 6000; ++i) {
+    e.Process(Transfer("bob", "1", static_cast<std::int64_t>(i) * 10'000'000, i), &alerts);
+    if (i < 6000) {
+      ASSERT_TRUE(alerts.empty()) << "fired at " << i;
+    }
+  }
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(FieldOf(alerts[0], "value_sum"), "6000");
+  EXPECT_NE(alerts[0].summary.find("over 6000 events"), std::string::npos) << alerts[0].summary;
+}
+
+TEST(SigmaCorrelation, ValueAvgComparesTheAverageEitherWay) {
+  auto r = Load(std::string(kBase) + R"(---
+title: Large average
+id: avg-high
+correlation:
+  type: value_avg
+  rules: [successful_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+  condition: {field: BytesSent, gt: 500}
+---
+title: Tiny average
+id: avg-low
+correlation:
+  type: value_avg
+  rules: [successful_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+  condition: {field: BytesSent, lte: 2}
+)");
+  ASSERT_EQ(r.errors() + r.unsupported(), 0) << r.Format();
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  e.Process(Transfer("bob", "100", 1 * kSec, 1), &alerts);
+  EXPECT_TRUE(alerts.empty());
+  e.Process(Transfer("bob", "1000", 2 * kSec, 2), &alerts);  // average 550
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule_id, "avg-high");
+  EXPECT_EQ(FieldOf(alerts[0], "value_avg"), "550");
+  EXPECT_EQ(alerts[0].evidence_seqs, (std::vector<std::uint64_t>{1, 2}));
+  alerts.clear();
+  e.Process(Transfer("carol", "1", 3 * kSec, 3), &alerts);  // average 1 <= 2
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule_id, "avg-low");
+  EXPECT_EQ(FieldOf(alerts[0], "value_avg"), "1");
+  e.Process(Transfer("dave", "2.5", 4 * kSec, 4), &alerts);
+  EXPECT_EQ(alerts.size(), 1u);
+}
+
+TEST(SigmaCorrelation, ValuePercentileFindsARareValueInItsGroup) {
+  // The specification's example: a process name seen in at most 1 % of a computer's processes.
+  auto r = Load(std::string(kBase) + R"(---
+title: Rare user on a computer
+id: rare
+correlation:
+  type: value_percentile
+  rules: [successful_logon]
+  group-by: [Computer]
+  timespan: 24h
+  condition: {field: TargetUserName, lte: 5}
+)");
+  ASSERT_EQ(r.errors() + r.unsupported(), 0) << r.Format();
+  Engine e(r.rules);
+  std::vector<Alert> alerts;
+  std::uint64_t seq = 0;
+  auto logon = [&](const char* user) {
+    ++seq;
+    e.Process(Logon("4624", user, static_cast<std::int64_t>(seq) * kSec, seq), &alerts);
+  };
+  for (int i = 0; i < 30; ++i) logon("svc");
+  EXPECT_TRUE(alerts.empty());  // 100 % svc
+  logon("mallory");             // 1 of 31: 3.2 %
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].group_key, "Computer=dc1");
+  EXPECT_EQ(FieldOf(alerts[0], "value"), "mallory");
+  EXPECT_EQ(FieldOf(alerts[0], "value_percentile"), "3.22581");
+  EXPECT_EQ(alerts[0].evidence_seqs, (std::vector<std::uint64_t>{31}));
+  EXPECT_EQ(alerts[0].summary,
+            "Rare user on a computer: TargetUserName 'mallory' is 3.22581% (<= 5) of 31 events "
+            "within 1d for Computer=dc1");
+  // The baseline stays: svc is still common, a second mallory is still rare (2 of 33: 6 %: no).
+  logon("svc");
+  logon("mallory");
+  EXPECT_EQ(alerts.size(), 1u);
+  logon("eve");  // 1 of 34
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(FieldOf(alerts[1], "value"), "eve");
+}
+
+TEST(SigmaCorrelation, MetricConditionsAreCheckedAtLoad) {
+  auto bad = [](const std::string& type, const std::string& cond) {
+    return Load(std::string(kBase) + "---\ntitle: M\nid: m\ncorrelation: {type: " + type +
+                ", rules: [successful_logon], group-by: [TargetUserName], timespan: 1h, "
+                "condition: " +
+                cond + "}\n");
+  };
+  EXPECT_EQ(bad("value_sum", "{field: BytesSent, lt: 5}").unsupported(), 1);
+  EXPECT_EQ(bad("value_avg", "{field: BytesSent, eq: 5}").unsupported(), 1);
+  EXPECT_EQ(bad("value_avg", "{gt: 5}").errors(), 1);                             // no field
+  EXPECT_EQ(bad("value_avg", "{field: BytesSent, gt: 5, lt: 9}").errors(), 1);    // two ops
+  EXPECT_EQ(bad("value_avg", "{field: BytesSent, gt: many}").errors(), 1);        // not a number
+  EXPECT_EQ(bad("value_avg", "{field: BytesSent, gt: .nan}").errors(), 1);        // not finite
+  EXPECT_EQ(bad("value_percentile", "{field: BytesSent, size: 5}").errors(), 1);  // unknown op
+  EXPECT_EQ(bad("value_percentile", "{field: [a, b], lte: 5}").errors(), 1);
+  auto ok = bad("value_percentile", "{field: TargetUserName, gte: 99.5}");
+  EXPECT_EQ(ok.errors() + ok.unsupported(), 0) << ok.Format();
 }
 
 }  // namespace
