@@ -82,6 +82,16 @@ EvidenceService::EvidenceService(EvidenceStore& store, const SigningKey& key, Op
                            "Size of the evidence store on disk: SST files plus live WAL.")),
       compaction_pending_(AddGauge(registry, "mamori_storage_compaction_pending_bytes",
                                    "RocksDB estimate of bytes compaction still has to rewrite.")),
+      memory_family_(prometheus::BuildGauge()
+                         .Name("mamori_storage_memory_bytes")
+                         .Help("Memory the evidence store holds, by component: memtables "
+                               "(bounded, 64 MiB), block_cache (data and index blocks, bounded "
+                               "by storage.block_cache_size), table_readers (outside the "
+                               "cache).")
+                         .Register(registry)),
+      memory_memtables_(memory_family_.Add({{"component", "memtables"}})),
+      memory_block_cache_(memory_family_.Add({{"component", "block_cache"}})),
+      memory_table_readers_(memory_family_.Add({{"component", "table_readers"}})),
       verify_time_(AddGauge(registry, "mamori_evidence_verify_last_timestamp_seconds",
                             "Time of the last completed chain verification, seconds since the "
                             "Unix epoch; 0 = none since start.")),
@@ -237,6 +247,9 @@ void EvidenceService::UpdateGauges() {
   }
   size_bytes_.Set(static_cast<double>(u->sst_bytes + u->wal_bytes));
   compaction_pending_.Set(static_cast<double>(u->compaction_pending_bytes));
+  memory_memtables_.Set(static_cast<double>(u->memtable_bytes));
+  memory_block_cache_.Set(static_cast<double>(u->block_cache_bytes));
+  memory_table_readers_.Set(static_cast<double>(u->table_readers_bytes));
 }
 
 void EvidenceService::RecordVerify(bool ok, std::int64_t now_ns) {

@@ -108,7 +108,13 @@ rocksdb::ColumnFamilyOptions CfOptions(const std::shared_ptr<rocksdb::Cache>& ca
   // XXH3 block checksums: Debian's librocksdb is built without SSE 4.2, so its CRC32C (the
   // default) runs a byte-at-a-time loop that showed up in profiles of the flush path.
   table.checksum = rocksdb::kXXH3;
-  table.cache_index_and_filter_blocks = false;
+  // Index blocks live in the block cache (bounded by `block_cache_bytes`), not in the table
+  // readers: with every SST file open (max_open_files = -1) the readers' own index blocks grew
+  // with the store, about 0.2 % of its size (19 MB at 9 GB; gigabytes for a store kept for
+  // years). L0 files' blocks stay pinned; index blocks are evicted after data blocks.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.level_compaction_dynamic_level_bytes = true;
   SetCompression(&cf, compression);
@@ -200,6 +206,14 @@ Result<DiskUsage> EvidenceStore::disk_usage() const {
   if (db_->GetAggregatedIntProperty("rocksdb.estimate-pending-compaction-bytes", &v)) {
     u.compaction_pending_bytes = v;
   }
+  v = 0;
+  if (db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &v)) u.memtable_bytes = v;
+  v = 0;
+  if (db_->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem", &v)) {
+    u.table_readers_bytes = v;
+  }
+  v = 0;  // one cache shared by every column family
+  if (db_->GetIntProperty(cf_->records, "rocksdb.block-cache-usage", &v)) u.block_cache_bytes = v;
   if (!options_.read_only) {
     rocksdb::VectorLogPtr wals;
     if (rocksdb::Status s = db_->GetSortedWalFiles(wals); !s.ok()) {

@@ -1161,6 +1161,25 @@ TEST_F(EvidenceTest, ServiceGauges) {
   EXPECT_EQ(g("mamori_storage_size_bytes"),
             static_cast<double>(usage->sst_bytes + usage->wal_bytes));
   EXPECT_GE(*g("mamori_storage_compaction_pending_bytes"), 0.0);
+  // Memory: the 5 records in the memtable, the flushed file's blocks in the cache (the index
+  // block is read into the cache when the file is opened), and little outside the cache.
+  auto mem = [&](const char* component) -> std::optional<double> {
+    for (const auto& family : registry.Collect()) {
+      if (family.name != "mamori_storage_memory_bytes") continue;
+      for (const auto& m : family.metric) {
+        if (m.label.size() == 1 && m.label[0].value == component) return m.gauge.value;
+      }
+    }
+    return std::nullopt;
+  };
+  EXPECT_EQ(mem("memtables"), static_cast<double>(usage->memtable_bytes));
+  EXPECT_GT(usage->memtable_bytes, 0u);
+  EXPECT_EQ(mem("block_cache"), static_cast<double>(usage->block_cache_bytes));
+  EXPECT_EQ(mem("table_readers"), static_cast<double>(usage->table_readers_bytes));
+  ASSERT_TRUE(store->Get(1).ok());
+  auto after_read = store->disk_usage();
+  ASSERT_TRUE(after_read.ok());
+  EXPECT_GT(after_read->block_cache_bytes, 0u);  // the blocks the read needed
 
   clock.Set(kT0 + 200 * kSecond);
   ASSERT_TRUE(svc.CheckpointNow().ok());

@@ -12,7 +12,8 @@
 // mamori_evidence_verify_last_timestamp_seconds, mamori_evidence_verify_last_success (the
 // series appears with the first verification), and the gauges UpdateGauges sets:
 // mamori_evidence_chain_head_sequence, mamori_storage_size_bytes,
-// mamori_storage_compaction_pending_bytes. The gauges are updated by Start and on every
+// mamori_storage_compaction_pending_bytes, mamori_storage_memory_bytes{component}. The gauges
+// are updated by Start and on every
 // checkpoint tick, never on the write path.
 //
 // With Options::audit_anchor set, every checkpoint also signs the head of the audit trail
@@ -123,6 +124,10 @@ class EvidenceService {
   prometheus::Gauge& chain_head_;
   prometheus::Gauge& size_bytes_;
   prometheus::Gauge& compaction_pending_;
+  prometheus::Family<prometheus::Gauge>& memory_family_;
+  prometheus::Gauge& memory_memtables_;
+  prometheus::Gauge& memory_block_cache_;
+  prometheus::Gauge& memory_table_readers_;
   prometheus::Gauge& verify_time_;
   prometheus::Family<prometheus::Gauge>& verify_success_family_;
   std::mutex verify_mu_;

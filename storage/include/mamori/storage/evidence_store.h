@@ -83,8 +83,8 @@ struct ChainHead {
   Hash hash{};
 };
 
-// Disk usage of the store as RocksDB reports it (for mamori_storage_size_bytes and
-// mamori_storage_compaction_pending_bytes).
+// Disk and memory usage of the store as RocksDB reports it (for mamori_storage_size_bytes,
+// mamori_storage_compaction_pending_bytes and mamori_storage_memory_bytes).
 struct DiskUsage {
   // rocksdb.total-sst-files-size summed over every column family: every SST file, including
   // obsolete ones still held by an open iterator or snapshot (what the files take on disk).
@@ -93,6 +93,12 @@ struct DiskUsage {
   std::uint64_t wal_bytes = 0;
   // rocksdb.estimate-pending-compaction-bytes summed over every column family.
   std::uint64_t compaction_pending_bytes = 0;
+  // Memory (mamori_storage_memory_bytes): memtables (rocksdb.cur-size-all-mem-tables, bounded
+  // by StoreOptions::memtable_bytes), the block cache in use (data and index blocks, bounded by
+  // block_cache_bytes) and what the open table readers hold outside it.
+  std::uint64_t memtable_bytes = 0;
+  std::uint64_t block_cache_bytes = 0;
+  std::uint64_t table_readers_bytes = 0;
 };
 
 // Maximum age per information class, by receive time. 0 = keep forever.
