@@ -228,6 +228,9 @@ void Detection::Tick(std::int64_t now_ns) {
   std::lock_guard<std::mutex> lock(mu_);
   alerts_.clear();
   if (TickEngine(*engine_, now_ns, &alerts_)) Deliver(&alerts_);
+  // The rule metrics follow the batches at most once a second; after the last batch of a
+  // burst they would stay behind until the next one comes (a quiet source: never).
+  MaybeUpdateMetrics(false);
 }
 
 void Detection::Start(boost::asio::io_context& io, std::chrono::milliseconds tick) {

@@ -92,7 +92,8 @@ class Detection {
   // (LoadReportJson) plus "kept_state": rules that kept their correlation state.
   nlohmann::json Reload();
 
-  // Any thread: lets absence rules fire (when the engine supports Engine::Tick).
+  // Any thread: lets absence rules fire (when the engine supports Engine::Tick), and brings the
+  // rule metrics up to date (they follow the batches at most once a second).
   void Tick(std::int64_t now_ns);
 
   // Ticks every `tick` on `io` (SIGHUP is the daemon's: it calls Reload()). Stop() cancels it.
