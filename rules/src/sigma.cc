@@ -271,6 +271,14 @@ class SigmaRule {
     DetectorDef d;
     d.logsource = options_.sigma_mapping.Constraints(product_, Str(ls["category"]),
                                                      Str(ls["service"]), &unmapped);
+    for (auto& c : d.logsource) {  // a key and its alternatives: the first present is checked
+      std::string keys;
+      for (const auto& k : options_.sigma_mapping.KeyCandidates(product_, c.field)) {
+        if (!keys.empty()) keys += kAltSep;
+        keys += k;
+      }
+      c.field = std::move(keys);
+    }
     for (auto& u : unmapped) {
       diags_.Add(Level::kWarning, ls, id_,
                  "logsource " + u + " is not in the mapping; not restricted");

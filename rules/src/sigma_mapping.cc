@@ -15,7 +15,15 @@ products:
   windows:
     prefix: Event.EventData.
     # Defender writes "Threat Name", "Source Name"...; WMI-Activity and others use UserData.
-    alternatives: ['Event.EventData.{name_spaced}', 'Event.UserData.*.{name}']
+    # Then the other shippers' layouts: Winlogbeat, Wazuh (camelCase), NXLog (flat keys).
+    alternatives: ['Event.EventData.{name_spaced}', 'Event.UserData.*.{name}',
+                   'winlog.event_data.{name}', 'win.eventdata.{name_camel}', '{name}']
+    # System fields of the other layouts: the parser's normalized names.
+    key_alternatives:
+      Event.System.EventID: [event.code]
+      Event.System.Channel: [winlog.channel]
+      Event.System.Computer: [host.name]
+      Event.System.Provider.#attributes.Name: [event.provider]
     fields:
       EventID: Event.System.EventID
       Channel: Event.System.Channel
@@ -183,6 +191,21 @@ bool ParseProduct(const YAML::Node& n, SigmaProductMapping* p, std::string* err)
       }
     }
   }
+  if (const YAML::Node k = n["key_alternatives"]) {
+    if (!k.IsMap()) {
+      *err = "key_alternatives: expected a map of key: [keys]";
+      return false;
+    }
+    for (auto it = k.begin(); it != k.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      const YAML::Node list = it->second;  // not a range-for over the proxy (above)
+      if (!list.IsSequence()) {
+        *err = "key_alternatives." + key + ": expected a list of keys";
+        return false;
+      }
+      for (const auto& alt : list) p->key_alternatives[key].push_back(alt.Scalar());
+    }
+  }
   if (const YAML::Node a = n["alternatives"]) {
     if (!a.IsSequence()) {
       *err = "alternatives: expected a list of key templates";
@@ -259,7 +282,11 @@ std::string Spaced(std::string_view name) {
 
 std::string Expand(std::string_view tmpl, std::string_view name) {
   std::string out(tmpl);
+  std::string camel(name);
+  if (!camel.empty())
+    camel[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(camel[0])));
   for (auto [ph, value] : {std::pair<std::string_view, std::string>{"{name_spaced}", Spaced(name)},
+                           {"{name_camel}", camel},
                            {"{name}", std::string(name)}}) {
     for (size_t at = out.find(ph); at != std::string::npos; at = out.find(ph, at + value.size())) {
       out.replace(at, ph.size(), value);
@@ -288,6 +315,28 @@ std::vector<std::string> SigmaMapping::MapFieldCandidates(std::string_view produ
   auto a = p.field_alternatives.find(std::string(name));
   if (a != p.field_alternatives.end()) {
     for (const auto& k : a->second) add(k);
+  }
+  if (!p.key_alternatives.empty()) {
+    const std::vector<std::string> keys = out;
+    for (const auto& k : keys) {
+      auto ka = p.key_alternatives.find(k);
+      if (ka == p.key_alternatives.end()) continue;
+      for (const auto& alt : ka->second) add(alt);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SigmaMapping::KeyCandidates(std::string_view product,
+                                                     const std::string& key) const {
+  auto it = products.find(std::string(product));
+  const SigmaProductMapping& p = it == products.end() ? fallback : it->second;
+  std::vector<std::string> out{key};
+  auto ka = p.key_alternatives.find(key);
+  if (ka != p.key_alternatives.end()) {
+    for (const auto& alt : ka->second) {
+      if (std::find(out.begin(), out.end(), alt) == out.end()) out.push_back(alt);
+    }
   }
   return out;
 }

@@ -224,5 +224,96 @@ class StartupTest(unittest.TestCase):
             shutil.rmtree(rules_dir, ignore_errors=True)
 
 
+
+COMSVCS_RULE = r"""title: Process memory dump via comsvcs (test)
+id: 6ad8f3c0-1b2c-4d3e-8f40-5a6b7c8d9e01
+logsource: {product: windows, category: process_creation}
+detection:
+  sel:
+    Image|endswith: '\rundll32.exe'
+    CommandLine|contains|all: [comsvcs, MiniDump]
+  condition: sel
+level: high
+"""
+
+IMAGE = "C:\\Windows\\System32\\rundll32.exe"
+CMDLINE = "rundll32.exe C:\\windows\\System32\\comsvcs.dll MiniDump 756 C:\\t\\l.dmp full"
+SYSMON = "Microsoft-Windows-Sysmon/Operational"
+
+
+class WindowsShippersTest(unittest.TestCase):
+    """A Sigma rule on Windows fields fires on the JSON of every common shipper, as received
+    over TCP: the XML-to-JSON layout, NXLog's flat keys, Winlogbeat and Wazuh; and on the
+    OTRF (Mordor) attack datasets, read in place from the corpus."""
+
+    def setUp(self):
+        self.rules_dir = tempfile.mkdtemp(prefix="mamori-it-rules-")
+        self.d = None
+
+    def tearDown(self):
+        if self.d:
+            self.d.cleanup()
+        shutil.rmtree(self.rules_dir, ignore_errors=True)
+
+    def incidents(self, rule_id):
+        _, body = self.d.curl("/api/v1/incidents", {"rule": rule_id}, expect_status=200)
+        return [i for i in json.loads(body)["incidents"] if i["rule_id"] == rule_id]
+
+    def test_every_shipper_layout(self):
+        with open(os.path.join(self.rules_dir, "comsvcs.yml"), "w") as f:
+            f.write(COMSVCS_RULE)
+        self.d = Daemon(extra_args=["--rules", self.rules_dir]).start()
+        image, cmd = IMAGE, CMDLINE
+        hits = {
+            "nested": {"Event": {"System": {"EventID": 1, "Channel": SYSMON, "Computer": "ws1"},
+                                 "EventData": {"Image": image, "CommandLine": cmd}}},
+            "nxlog": {"EventID": 1, "Channel": SYSMON, "Hostname": "ws2", "Image": image,
+                      "CommandLine": cmd},
+            "winlogbeat": {"winlog": {"event_id": 1, "channel": SYSMON, "computer_name": "ws3",
+                                      "event_data": {"Image": image, "CommandLine": cmd}}},
+            "wazuh": {"win": {"system": {"eventID": "1", "channel": SYSMON, "computer": "ws4"},
+                              "eventdata": {"image": image, "commandLine": cmd}}},
+        }
+        misses = [
+            # A network connection (Sysmon 3) is not a process creation.
+            {"EventID": 3, "Channel": SYSMON, "Hostname": "ws5", "Image": image,
+             "CommandLine": cmd},
+            # An application's JSON with the same field names is not a Windows event.
+            {"app": "builder", "Image": image, "CommandLine": cmd},
+        ]
+        lines = {name: json.dumps(ev) for name, ev in hits.items()}
+        payload = list(lines.values()) + [json.dumps(ev) for ev in misses]
+        self.d.send_tcp("".join(line + "\n" for line in payload).encode())
+        rule = "6ad8f3c0-1b2c-4d3e-8f40-5a6b7c8d9e01"
+        wait_for(lambda: self.d.metric("mamori_rules_events_total") >= len(payload),
+                 what="the rule engine to see every line")
+        incs = wait_for(lambda: [i for i in self.incidents(rule) if i["count"] >= 4],
+                        what="four alerts of the rule")
+        self.assertEqual(len(incs), 1, incs)
+        self.assertEqual(incs[0]["count"], 4, incs[0])
+        stored = {ev["seq"]: ev["raw"] for ev in self.d.search_cli("--limit", "100")}
+        fired = sorted(stored[seq] for seq in incs[0]["evidence_seqs"])
+        self.assertEqual(fired, sorted(lines.values()))
+
+    def test_otrf_lsass_dump_dataset(self):
+        dataset = os.path.join(CORPORA, "otrf-security-datasets", "atomic", "windows",
+                               "credential_access", "host",
+                               "psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json")
+        sigma_windows = os.path.join(CORPORA, "sigma", "rules", "windows")
+        if not os.path.exists(dataset) or not os.path.isdir(sigma_windows):
+            self.skipTest("corpus not found")
+        self.d = Daemon(extra_args=["--rules", sigma_windows]).start()
+        with open(dataset, "rb") as f:
+            data = f.read()
+        n = data.count(b"\n")
+        self.d.send_tcp(data)
+        wait_for(lambda: self.d.metric("mamori_rules_events_total") >= n, timeout=60,
+                 what="the rule engine to see the dataset")
+        # The dataset's LSASS access (Security 4656/4663 with a read mask, by a user account).
+        for rule in ("4a1b6da0-d94f-4fc3-98fc-2d9cb9e5ee76",   # suspicious AccessMask on LSASS
+                     "962fe167-e48d-4fd6-9974-11e5b9a5d6d1"):  # LSASS access, non-system
+            incs = wait_for(lambda: self.incidents(rule), what=f"an incident of {rule}")
+            self.assertGreaterEqual(incs[0]["count"], 1)
+
 if __name__ == "__main__":
     unittest.main()

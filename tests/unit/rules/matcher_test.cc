@@ -129,13 +129,24 @@ match: {user.name: {eq: [Admin, root], icase: true}, app: app}
 
 TEST(SigmaFieldCandidates, DefaultMappingTriesSpacedAndUserDataNames) {
   SigmaMapping m = SigmaMapping::Default();
+  // The XML-to-JSON layout first (its spaced and UserData variants), then Winlogbeat, Wazuh
+  // (camelCase) and NXLog (flat).
   EXPECT_EQ(m.MapFieldCandidates("windows", "SourceName"),
             (std::vector<std::string>{"Event.EventData.SourceName", "Event.EventData.Source Name",
-                                      "Event.UserData.*.SourceName"}));
+                                      "Event.UserData.*.SourceName", "winlog.event_data.SourceName",
+                                      "win.eventdata.sourceName", "SourceName"}));
+  // System fields: the nested key, then the parser's normalized one (every layout has it).
   EXPECT_EQ(m.MapFieldCandidates("windows", "EventID"),
-            (std::vector<std::string>{"Event.System.EventID"}));
+            (std::vector<std::string>{"Event.System.EventID", "event.code"}));
+  EXPECT_EQ(m.KeyCandidates("windows", "Event.System.Channel"),
+            (std::vector<std::string>{"Event.System.Channel", "winlog.channel"}));
+  EXPECT_EQ(m.KeyCandidates("linux", "app"), (std::vector<std::string>{"app"}));
   EXPECT_EQ(m.MapField("windows", "Image"), "Event.EventData.Image");
   EXPECT_EQ(m.MapFieldCandidates("linux", "Image"), (std::vector<std::string>{"Image"}));
+  auto bad = SigmaMapping::FromYaml("products:\n  p:\n    key_alternatives: {a: b}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("key_alternatives.a"), std::string::npos)
+      << bad.status().message();
   auto custom = SigmaMapping::FromYaml("products:\n  p:\n    fields: {User: [user.name, usr]}\n");
   ASSERT_TRUE(custom.ok()) << custom.status().message();
   EXPECT_EQ(custom.value().MapFieldCandidates("p", "User"),

@@ -15,8 +15,17 @@
 // may map to several candidate event keys, the first one present in the event wins: a `fields`
 // entry may list several keys, and `alternatives` are templates tried after the prefixed name
 // of every name not in `fields` ({name}: the Sigma name; {name_spaced}: CamelCase split with
-// spaces, "ThreatName" -> "Threat Name"). A key segment "*" matches any one segment of an event
-// key (Windows UserData: "Event.UserData.*.{name}").
+// spaces, "ThreatName" -> "Threat Name"; {name_camel}: first letter lower-cased, "IpAddress" ->
+// "ipAddress"). A key segment "*" matches any one segment of an event key (Windows UserData:
+// "Event.UserData.*.{name}"). `key_alternatives` gives further candidates for an event key
+// wherever the mapping produces it, in log source constraints too: the default maps
+// Event.System.Channel also to winlog.channel, the channel the Windows parser names for every
+// shipper's layout.
+//
+// The default Windows mapping reads the XML-to-JSON layout (Event.System / Event.EventData),
+// Winlogbeat (winlog.event_data.*), Wazuh (win.eventdata.*, camelCase) and NXLog's flat keys;
+// the system fields (EventID, Channel, Computer, provider) through the parser's normalized
+// event.code, winlog.channel, host.name and event.provider when the nested keys are absent.
 //
 // The mapping is data; load a custom one with FromYaml. Format (the default, abridged):
 //   products:
@@ -55,6 +64,9 @@ struct SigmaProductMapping {
   std::map<std::string, std::vector<std::string>> field_alternatives;
   // Candidate key templates tried after prefix + name for names not in `fields`.
   std::vector<std::string> alternatives;
+  // Event key -> further candidate keys, added after it wherever it is produced (mapped fields
+  // and log source constraints).
+  std::map<std::string, std::vector<std::string>> key_alternatives;
   std::vector<LogSourceConstraint> product;  // constraints of the product itself
   std::map<std::string, std::vector<LogSourceConstraint>> category;
   std::map<std::string, std::vector<LogSourceConstraint>> service;
@@ -74,6 +86,8 @@ class SigmaMapping {
   // Every candidate event key for the name, in order (first present wins); never empty.
   std::vector<std::string> MapFieldCandidates(std::string_view product,
                                               std::string_view name) const;
+  // The candidates for an event key under `product`: the key, then its key_alternatives.
+  std::vector<std::string> KeyCandidates(std::string_view product, const std::string& key) const;
   // Constraints for a logsource; unmapped attributes are appended to `unmapped` ("category: x").
   std::vector<LogSourceConstraint> Constraints(std::string_view product, std::string_view category,
                                                std::string_view service,
