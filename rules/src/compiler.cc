@@ -24,7 +24,9 @@ FieldRef FieldRef::Of(std::string_view name) {
       {"_keywords", Pseudo::kKeywords}, {"event_time", Pseudo::kEventTime},
   };
   FieldRef f;
-  auto it = kPseudo.find(name);
+  // A pseudo-field is the field whatever candidates follow it (a mapping's alternatives, e.g.
+  // Sigma `message` under linux: "message" then "auditd.message").
+  auto it = kPseudo.find(name.substr(0, name.find(kAltSep)));
   if (it != kPseudo.end()) {
     f.pseudo = it->second;
     return f;

@@ -111,6 +111,9 @@ products:
         bgp: {}
         ldp: {}
   linux:
+    # Names as they are (the Linux parsers' fields), then auditd's own keys: Sigma's auditd rules
+    # name the record's keys (type, syscall, exe, a0, key...), the parser keeps them as auditd.*.
+    alternatives: ['auditd.{name}']
     logsource:
       # Linux log formats (parsers FormatNames()): syslog headers and the Linux body parsers.
       product: {format: [rfc3164, rfc5424, sshd, sudo, su, pam, linux_user, auditd, iptables]}

@@ -142,7 +142,9 @@ TEST(SigmaFieldCandidates, DefaultMappingTriesSpacedAndUserDataNames) {
             (std::vector<std::string>{"Event.System.Channel", "winlog.channel"}));
   EXPECT_EQ(m.KeyCandidates("linux", "app"), (std::vector<std::string>{"app"}));
   EXPECT_EQ(m.MapField("windows", "Image"), "Event.EventData.Image");
-  EXPECT_EQ(m.MapFieldCandidates("linux", "Image"), (std::vector<std::string>{"Image"}));
+  // Linux: the name as it is, then auditd's key (the parser keeps a record's keys as auditd.*).
+  EXPECT_EQ(m.MapFieldCandidates("linux", "Image"),
+            (std::vector<std::string>{"Image", "auditd.Image"}));
   auto bad = SigmaMapping::FromYaml("products:\n  p:\n    key_alternatives: {a: b}\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("key_alternatives.a"), std::string::npos)
@@ -151,6 +153,41 @@ TEST(SigmaFieldCandidates, DefaultMappingTriesSpacedAndUserDataNames) {
   ASSERT_TRUE(custom.ok()) << custom.status().message();
   EXPECT_EQ(custom.value().MapFieldCandidates("p", "User"),
             (std::vector<std::string>{"user.name", "usr"}));
+}
+
+// Sigma's auditd rules name the record's keys; the auditd parser keeps them as auditd.<key>.
+TEST(SigmaFieldCandidates, AuditdRulesReadTheParsersKeys) {
+  auto r = Load(R"(
+title: Binary padding
+id: a1
+logsource: {product: linux, service: auditd}
+level: high
+detection:
+  sel:
+    type: EXECVE
+    a0: dd
+  keywords:
+    - 'if='
+  condition: sel and keywords
+)");
+  ASSERT_TRUE(r.ok()) << r.Format();
+  auto fires = [&](const std::string& type, const std::string& a0) {
+    Record rec;
+    rec.event.format = "auditd";
+    rec.event.message = "type=" + type + " msg=audit(1604996384.965:93777): argc=2 a0=\"" + a0 +
+                        "\" a1=\"if=/dev/zero\"";
+    rec.event.fields = {{"auditd.type", type},
+                        {"auditd.argc", "2"},
+                        {"auditd.a0", a0},
+                        {"auditd.a1", "if=/dev/zero"}};
+    Engine e(r.rules);
+    std::vector<Alert> alerts;
+    e.Process(rec, &alerts);
+    return !alerts.empty();
+  };
+  EXPECT_TRUE(fires("EXECVE", "dd"));
+  EXPECT_FALSE(fires("SYSCALL", "dd"));
+  EXPECT_FALSE(fires("EXECVE", "cat"));
 }
 
 TEST(SigmaFieldCandidates, FirstPresentCandidateWins) {
