@@ -24,6 +24,10 @@ products:
       Event.System.Channel: [winlog.channel]
       Event.System.Computer: [host.name]
       Event.System.Provider.#attributes.Name: [event.provider]
+      # Security 4688 names the new process NewProcessName, its parent ParentProcessName; the
+      # parser normalizes both (and Sysmon's Image, ParentImage) for every layout.
+      Event.EventData.Image: [process.executable]
+      Event.EventData.ParentImage: [process.parent.executable]
     fields:
       EventID: Event.System.EventID
       Channel: Event.System.Channel

@@ -243,8 +243,9 @@ SYSMON = "Microsoft-Windows-Sysmon/Operational"
 
 class WindowsShippersTest(unittest.TestCase):
     """A Sigma rule on Windows fields fires on the JSON of every common shipper, as received
-    over TCP: the XML-to-JSON layout, NXLog's flat keys, Winlogbeat and Wazuh; and on the
-    OTRF (Mordor) attack datasets, read in place from the corpus."""
+    over TCP: the XML-to-JSON layout, NXLog's flat keys, Winlogbeat and Wazuh, and on Security
+    4688 as well as Sysmon 1; and on the OTRF (Mordor) attack datasets, read in place from the
+    corpus."""
 
     def setUp(self):
         self.rules_dir = tempfile.mkdtemp(prefix="mamori-it-rules-")
@@ -273,6 +274,9 @@ class WindowsShippersTest(unittest.TestCase):
                                       "event_data": {"Image": image, "CommandLine": cmd}}},
             "wazuh": {"win": {"system": {"eventID": "1", "channel": SYSMON, "computer": "ws4"},
                               "eventdata": {"image": image, "commandLine": cmd}}},
+            # Security 4688 names the process NewProcessName (Sigma's Image).
+            "security-4688": {"EventID": 4688, "Channel": "Security", "Hostname": "ws6",
+                              "NewProcessName": image, "CommandLine": cmd},
         }
         misses = [
             # A network connection (Sysmon 3) is not a process creation.
@@ -287,10 +291,10 @@ class WindowsShippersTest(unittest.TestCase):
         rule = "6ad8f3c0-1b2c-4d3e-8f40-5a6b7c8d9e01"
         wait_for(lambda: self.d.metric("mamori_rules_events_total") >= len(payload),
                  what="the rule engine to see every line")
-        incs = wait_for(lambda: [i for i in self.incidents(rule) if i["count"] >= 4],
-                        what="four alerts of the rule")
+        incs = wait_for(lambda: [i for i in self.incidents(rule) if i["count"] >= len(hits)],
+                        what="an alert of the rule per layout")
         self.assertEqual(len(incs), 1, incs)
-        self.assertEqual(incs[0]["count"], 4, incs[0])
+        self.assertEqual(incs[0]["count"], len(hits), incs[0])
         stored = {ev["seq"]: ev["raw"] for ev in self.d.search_cli("--limit", "100")}
         fired = sorted(stored[seq] for seq in incs[0]["evidence_seqs"])
         self.assertEqual(fired, sorted(lines.values()))

@@ -135,6 +135,9 @@ TEST(SigmaFieldCandidates, DefaultMappingTriesSpacedAndUserDataNames) {
             (std::vector<std::string>{"Event.EventData.SourceName", "Event.EventData.Source Name",
                                       "Event.UserData.*.SourceName", "winlog.event_data.SourceName",
                                       "win.eventdata.sourceName", "SourceName"}));
+  // Image: Sysmon's key in every layout, then the parser's process.executable (Security 4688's
+  // NewProcessName).
+  EXPECT_EQ(m.MapFieldCandidates("windows", "Image").back(), "process.executable");
   // System fields: the nested key, then the parser's normalized one (every layout has it).
   EXPECT_EQ(m.MapFieldCandidates("windows", "EventID"),
             (std::vector<std::string>{"Event.System.EventID", "event.code"}));
