@@ -758,6 +758,7 @@ struct Firing {
   std::vector<std::uint64_t> seqs;
   std::size_t count = 0;
   double metric = 0;  // sum, average, share: the value that crossed the condition
+  std::string value;  // share: the event's value of the field
 };
 
 // A computed number for alert text: integral values without a fraction.
@@ -997,7 +998,10 @@ bool Correlate(const CompiledRule& rule, int input, const Record& r,
     static const char* kNames[] = {"value_sum", "value_avg", "value_percentile"};
     const int k = def.corr == CorrType::kSum ? 0 : def.corr == CorrType::kAvg ? 1 : 2;
     f->fields.push_back(Field{kNames[k], NumberText(f->metric)});
-    if (def.corr == CorrType::kPercentile) f->fields.push_back(Field{"value", value});
+    if (def.corr == CorrType::kPercentile) {
+      f->fields.push_back(Field{"value", value});
+      f->value = value;
+    }
   }
   // A share keeps its baseline: the group's other values stay the reference for the next events.
   if (def.corr != CorrType::kPercentile) reset();
@@ -1132,12 +1136,8 @@ void Engine::Process(const Record& record, std::vector<Alert>* alerts) {
           a.summary =
               a.title + ": average of " + name + " " + NumberText(f.metric) + limit + " over " + n;
         } else {
-          std::string value;
-          for (const auto& fl : a.fields) {
-            if (fl.key == "value") value = fl.value;
-          }
-          a.summary = a.title + ": " + name + " '" + value + "' is " + NumberText(f.metric) + "%" +
-                      limit + " of " + n;
+          a.summary = a.title + ": " + name + " '" + f.value + "' is " + NumberText(f.metric) +
+                      "%" + limit + " of " + n;
         }
         a.summary += " within " + WindowText(rule.def.window_ns);
         if (!a.group_key.empty()) a.summary += " for " + a.group_key;

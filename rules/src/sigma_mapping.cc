@@ -326,9 +326,7 @@ std::vector<std::string> SigmaMapping::MapFieldCandidates(std::string_view produ
   if (!p.key_alternatives.empty()) {
     const std::vector<std::string> keys = out;
     for (const auto& k : keys) {
-      auto ka = p.key_alternatives.find(k);
-      if (ka == p.key_alternatives.end()) continue;
-      for (const auto& alt : ka->second) add(alt);
+      for (auto& alt : KeyCandidates(product, k)) add(std::move(alt));
     }
   }
   return out;
